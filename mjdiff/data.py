@@ -12,8 +12,9 @@ import torch
 from .layout import Layout, LayoutError, Modality
 
 # %% auto #0
-__all__ = ['DEMO_CLASSES', 'SCENE_SHAPES', 'ImageSet', 'to_float', 'to_uint8', 'PairedDataset', 'demo_layout', 'make_digits',
-           'render_word', 'render_scene', 'make_rendered', 'demo_sets', 'demo_dataset']
+__all__ = ['DEMO_CLASSES', 'SCENE_SHAPES', 'ImageSet', 'balanced_indices', 'to_float', 'to_uint8', 'PairedDataset', 'demo_layout',
+           'make_digits', 'render_word', 'render_scene', 'make_rendered', 'demo_sets', 'demo_dataset', 'modality_image',
+           'show_batch']
 
 # %% ../nbs/01_data.ipynb #c006
 @dataclass
@@ -38,6 +39,13 @@ class ImageSet:
     def by_class(self) -> list[np.ndarray]:
         "Item indices of every class."
         return [np.flatnonzero(self.labels == k) for k in range(len(self.classes))]
+
+def balanced_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    "`n` indices cycling through the classes (as balanced as the data allows), drawn with `seed`."
+    rng = np.random.default_rng(seed); labels = np.asarray(labels)
+    pools = [rng.permutation(np.flatnonzero(labels == k)) for k in np.unique(labels)]
+    out = [p[(i // len(pools)) % len(p)] for i, p in zip(range(n), __import__('itertools').cycle(pools))]
+    return np.array(out, dtype=np.int64)
 
 def to_float(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     "uint8 `[..., H, W]` → float32 in [-1, 1]."
@@ -186,3 +194,23 @@ def demo_sets(split: str = 'train', n_per_class: int = 200, seed: int = 0) -> di
 def demo_dataset(split: str = 'train', n_per_class: int = 200, seed: int = 0) -> PairedDataset:
     "The embedded demo dataset as a `PairedDataset` anchored on the handwritten digits."
     return PairedDataset(demo_sets(split, n_per_class, seed), demo_layout(), seed=seed)
+
+# %% ../nbs/01_data.ipynb #c014
+def modality_image(x: torch.Tensor) -> np.ndarray:
+    "One modality of one example `[C_m, H, W]` in [-1, 1] → an array for `imshow` in [0, 1]."
+    x = ((x.detach().float().cpu().clamp(-1, 1) + 1) / 2)
+    return x[0].numpy() if x.shape[0] == 1 else x[:3].permute(1, 2, 0).numpy()
+
+def show_batch(layout: Layout, x: torch.Tensor, n: int | None = None, titles: Sequence[str] | None = None,
+               row_labels: Sequence[str] | None = None, scale: float = 1.0, fig=None):
+    "Grid of `n` joint examples `[B, C, H, W]`: rows = modalities, columns = examples. Returns the figure."
+    import matplotlib.pyplot as plt
+    n = min(n or len(x), len(x)); parts = layout.split(x[:n])
+    if fig is None: fig = plt.figure(figsize=(scale * n, scale * layout.M + 0.3))
+    axs = fig.subplots(layout.M, n, squeeze=False)
+    for i, name in enumerate(layout.names):
+        for j in range(n):
+            a = axs[i, j]; a.imshow(modality_image(parts[name][j]), cmap='gray', vmin=0, vmax=1); a.set_xticks([]); a.set_yticks([])
+            if j == 0: a.set_ylabel((row_labels or layout.names)[i], fontsize=8)
+            if i == 0 and titles is not None: a.set_title(titles[j], fontsize=7)
+    return fig
