@@ -14,7 +14,7 @@ from .layout import Layout, LayoutError, Modality
 # %% auto #0
 __all__ = ['DEMO_CLASSES', 'SCENE_SHAPES', 'ImageSet', 'balanced_indices', 'to_float', 'to_uint8', 'PairedDataset', 'demo_layout',
            'make_digits', 'render_word', 'render_scene', 'make_rendered', 'demo_sets', 'demo_dataset', 'modality_image',
-           'show_batch']
+           'show_batch', 'corrupt_noise', 'corrupt_occlude', 'typo', 'typo_words']
 
 # %% ../nbs/01_data.ipynb #c006
 @dataclass
@@ -214,3 +214,30 @@ def show_batch(layout: Layout, x: torch.Tensor, n: int | None = None, titles: Se
             if j == 0: a.set_ylabel((row_labels or layout.names)[i], fontsize=8)
             if i == 0 and titles is not None: a.set_title(titles[j], fontsize=7)
     return fig
+
+# %% ../nbs/01_data.ipynb #c016
+def corrupt_noise(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    "x + level·ε (not clipped)."
+    return x + level * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+
+def corrupt_occlude(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    "Set a random square covering a fraction `level` of each image to −1."
+    out, H = x.clone(), x.shape[-1]
+    side = int(round(math.sqrt(level) * H))
+    if side == 0: return out
+    pos = torch.randint(0, H - side + 1, (len(x), 2), generator=generator)
+    for i, (r, c) in enumerate(pos.tolist()): out[i, :, r:r + side, c:c + side] = -1
+    return out
+
+def typo(word: str, n: int, rng: np.random.Generator) -> str:
+    "`word` with `n` distinct positions replaced by other random lowercase letters."
+    w = list(word)
+    for i in rng.choice(len(w), size=min(n, len(w)), replace=False):
+        w[i] = rng.choice([c for c in 'abcdefghijklmnopqrstuvwxyz' if c != w[i]])
+    return ''.join(w)
+
+def typo_words(labels, n_typos: int, seed: int = 0, classes: Sequence[str] = DEMO_CLASSES, size: int = 32) -> torch.Tensor:
+    "Rendered class names with `n_typos` typos each: `[len(labels), 1, size, size]` in [-1, 1]."
+    rng = np.random.default_rng([seed, n_typos])
+    imgs = np.stack([render_word(typo(classes[int(k)], n_typos, rng), rng, size)[None] for k in labels])
+    return to_float(imgs)

@@ -59,15 +59,19 @@ class RunConfig:
     n_joint: int = 200                    # joint samples
     n_cond: int = 200                     # held-out conditions per ordered pair
     clf_epochs: int = 8
-    robustness: bool = True
+    robustness: bool = True               # robustness curves in the cross-modal stage
     n_robust: int = 100                   # conditions per corruption level
+    robust_strategies: tuple = ('replace', 'exact', 'noisy')   # 'noisy': exact with the condition's σ estimated ('auto')
+    robust_noise: tuple = (0.0, 0.25, 0.5, 1.0)                # Gaussian noise std (pixel scale [-1, 1])
+    robust_occlusion: tuple = (0.0, 0.25, 0.5, 0.75)           # occluded fraction of the image
+    robust_typos: tuple = (0, 1, 2, 3)                         # character typos (text modalities)
     latent_n: int = 300                   # held-out examples encoded in the latent-space stage
     latent_steps: int = 18
     seed: int = 0
     device: str = 'auto'
 
     def __post_init__(self):
-        self.channel_mult, self.attn_resolutions = tuple(self.channel_mult), tuple(self.attn_resolutions)
+        for k in ('channel_mult', 'attn_resolutions', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos'): setattr(self, k, tuple(getattr(self, k)))
         checks = [('dataset', ('demo', 'cifar10_mnist')), ('strategy', ('replace', 'repaint', 'exact', 'guidance')),
                   ('sigma_mode', ('shared', 'per_modality', 'single')), ('precision', ('fp32', 'bf16'))]
         for name, allowed in checks:
@@ -85,12 +89,13 @@ class RunConfig:
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
-    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4),
+    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, n_robust=50),
     'demo_pretrain': dict(steps=5000),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
                  steps=4, batch_size=16, warmup=1, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
-                 latent_n=20, latent_steps=3, ckpt_every=2),
+                 latent_n=20, latent_steps=3, ckpt_every=2,
+                 robust_noise=(0.0, 0.5), robust_occlusion=(0.5,), robust_typos=(2,)),
 }
 
 def parse_value(key: str, text: str):

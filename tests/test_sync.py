@@ -1,0 +1,17 @@
+"The library is the export of the notebooks: `nbdev_export` on a copy must reproduce `mjdiff/` exactly."
+import shutil, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def test_nbdev_export_is_a_noop(tmp_path):
+    for name in ['settings.ini', 'setup.py']: shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / 'nbs', tmp_path / 'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints', '_proc'))
+    (tmp_path / 'mjdiff').mkdir(); shutil.copy(ROOT / 'mjdiff' / '__init__.py', tmp_path / 'mjdiff' / '__init__.py')
+    r = subprocess.run([str(Path(sys.executable).parent / 'nbdev_export')], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    made = {p.relative_to(tmp_path / 'mjdiff') for p in (tmp_path / 'mjdiff').rglob('*.py')}
+    have = {p.relative_to(ROOT / 'mjdiff') for p in (ROOT / 'mjdiff').rglob('*.py')}
+    assert made == have, f"modules differ: only from notebooks {sorted(made - have)}, only in mjdiff/ {sorted(have - made)}"
+    stale = [str(p) for p in sorted(made) if (tmp_path / 'mjdiff' / p).read_text() != (ROOT / 'mjdiff' / p).read_text()]
+    assert not stale, f"mjdiff/ is out of sync with nbs/ for {stale}: run `make sync` (nbdev_export) and commit"
