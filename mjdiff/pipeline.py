@@ -26,6 +26,7 @@ class RunConfig:
     data_root: str = ''                   # cifar10_mnist: folder with cifar10-jpg/ and mnist/ ('' → auto)
     n_per_class: int = 200                # demo: rendered words and scenes per class
     mnist_train: int = 8000               # cifar10_mnist: MNIST t10k digits used for training (rest held out)
+    cache_dir: str = ''                   # decoded-image cache ('' → $MJDIFF_CACHE or ~/.cache/mjdiff)
     class_map: str = ''                   # JSON {modality: [class of that modality for anchor class k]} ('' → identity)
     # model
     model_channels: int = 32
@@ -97,6 +98,17 @@ PRESETS: dict[str, dict] = {
                  latent_n=20, latent_steps=3, ckpt_every=2,
                  robust_noise=(0.0, 0.5), robust_occlusion=(0.5,), robust_typos=(2,)),
 }
+_GPU = dict(dataset='cifar10_mnist', model_channels=128, channel_mult=(1, 2, 2, 2), num_blocks=2, attn_resolutions=(16,),
+            dropout=0.1, steps=200_000, batch_size=128, lr=2e-4, warmup=5000, ema_decay=0.9999, precision='fp32', ckpt_every=5000,
+            n_joint=1000, n_cond=1000, latent_n=1000)
+_CPU = dict(dataset='cifar10_mnist', model_channels=32, num_blocks=2, steps=1875, batch_size=64, lr=2e-3, precision='bf16',
+            n_joint=300, n_cond=300, n_robust=100, latent_n=300)
+PRESETS.update({
+    'cifar10_mnist': dict(_GPU, sigma_mode='shared', strategy='replace'),
+    'cifar10_mnist_pm': dict(_GPU, sigma_mode='per_modality', strategy='exact'),
+    'cifar10_mnist_cpu': dict(_CPU, sigma_mode='shared', strategy='replace'),
+    'cifar10_mnist_pm_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
+})
 
 def parse_value(key: str, text: str):
     "Parse `--param key=text` into the type of `RunConfig.key`; one-line errors."
@@ -129,7 +141,8 @@ def run_sets(cfg: RunConfig, split: str):
         from mjdiff.data import demo_sets, demo_layout
         return demo_layout(), demo_sets(split, cfg.n_per_class, cfg.seed)
     from mjdiff.sources import cifar10_mnist_sets, cifar10_mnist_layout
-    return cifar10_mnist_layout(), cifar10_mnist_sets(cfg.data_root or None, split, mnist_train=cfg.mnist_train)
+    cache = cfg.cache_dir or os.environ.get('MJDIFF_CACHE') or str(Path.home() / '.cache' / 'mjdiff')
+    return cifar10_mnist_layout(), cifar10_mnist_sets(cfg.data_root or None, split, cache_dir=cache, mnist_train=cfg.mnist_train)
 
 def run_dataset(cfg: RunConfig, split: str):
     "The run's `PairedDataset` for `split`."

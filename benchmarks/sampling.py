@@ -1,0 +1,83 @@
+"""Sampling benchmark: sampler × strategy × steps → NFE, conditional coherence, Fréchet distance, seconds/sample.
+
+    python benchmarks/sampling.py --run outputs/demo [--n 100] [--quick] [--out outputs/demo/bench_sampling]
+
+Uses the run's checkpoint, its configuration (`run_config.json`) and its cached evaluation classifiers. Conditions
+are held-out examples of every modality in turn (balanced over classes); coherence is averaged over all ordered
+pairs, FD over the generated modalities. Writes a CSV, a markdown table (printed) and a coherence-vs-NFE plot.
+The reference row is the paper's setting: 1,000-step Euler–Maruyama with `replace`.
+"""
+import argparse, json, time
+from pathlib import Path
+import numpy as np, torch
+
+from mjdiff.pipeline import RunConfig, run_sets, run_class_maps, translate_labels
+from mjdiff.training import load_model
+from mjdiff.sampling import conditional_sample, CountingDenoiser, SAMPLERS, get_sigmas_karras, get_sigmas_linear
+from mjdiff.metrics import train_or_load_classifiers, predict, features, conditional_coherence, frechet_distance
+from mjdiff.data import to_float, balanced_indices
+
+def markdown_table(df) -> str:
+    "A pandas frame as a markdown table (floats with 3 decimals), without the optional `tabulate` package."
+    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
+    lines = ['| ' + ' | '.join(df.columns) + ' |', '|' + '---|' * len(df.columns)]
+    return '\n'.join(lines + ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in df.itertuples(index=False)])
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--run', required=True); ap.add_argument('--n', type=int, default=100)
+    ap.add_argument('--quick', action='store_true', help='fewer combinations, no 1000-step reference')
+    ap.add_argument('--out', default=None); ap.add_argument('--seed', type=int, default=0)
+    a = ap.parse_args(argv)
+    run = Path(a.run); out = Path(a.out or run / 'bench_sampling'); out.mkdir(parents=True, exist_ok=True)
+    rc = json.loads((run / 'run_config.json').read_text())
+    cfg = RunConfig(**{k: v for k, v in rc.items() if k in RunConfig.__dataclass_fields__})
+    D = load_model(run / 'checkpoints' / 'last.pt')
+    layout, train_sets = run_sets(cfg, 'train'); _, held = run_sets(cfg, 'heldout')
+    maps = run_class_maps(cfg, layout)
+    clfs, _ = train_or_load_classifiers(train_sets, held, run, epochs=cfg.clf_epochs, seed=cfg.seed, verbose=False)
+    conds = {}
+    for A in layout.names:
+        idx = balanced_indices(held[A].labels, a.n, a.seed)
+        conds[A] = (to_float(held[A].images[idx]), held[A].labels[idx])
+    real_feats = {n: features(clfs[n], to_float(held[n].images[balanced_indices(held[n].labels, min(1000, len(held[n])), a.seed)])) for n in layout.names}
+
+    combos = [('euler_maruyama', 'replace', 1000, 'linear')] if not a.quick else []
+    samplers = ['euler', 'heun', 'dpmpp_2m', 'euler_maruyama', 'pc'] if not a.quick else ['heun', 'dpmpp_2m']
+    strategies = ['replace', 'repaint', 'exact', 'guidance'] if not a.quick else ['replace', 'exact']
+    for s in samplers:
+        for st in strategies:
+            for steps in ([5, 10, 18] if s in ('euler', 'heun', 'dpmpp_2m') else [10, 20]):
+                combos.append((s, st, steps, 'karras'))
+    rows = []
+    for sampler, strategy, steps, sched in combos:
+        sig = (get_sigmas_linear if sched == 'linear' else get_sigmas_karras)(steps, D.noise.sigma_min, D.noise.sigma_max)
+        C = CountingDenoiser(D); coh, fds, t0 = [], [], time.time()
+        kw = dict(w=1.0) if strategy == 'guidance' else {}
+        for A, (cond, labels) in conds.items():
+            g = torch.Generator().manual_seed(a.seed)
+            with torch.no_grad():
+                x = conditional_sample(C, {A: cond}, strategy=strategy, sampler=SAMPLERS[sampler], sigmas=sig, generator=g, **kw)
+            parts = layout.split(x)
+            for B in layout.names:
+                if B == A: continue
+                coh.append(conditional_coherence(predict(clfs[B], parts[B]), translate_labels(labels, maps, A, B)))
+                fds.append(frechet_distance(real_feats[B], features(clfs[B], parts[B])))
+        secs = time.time() - t0; n_samples = a.n * len(conds)
+        rows.append(dict(sampler=sampler, strategy=strategy, steps=steps, schedule=sched, nfe=C.nfe / len(conds),
+                         coherence=float(np.mean(coh)), fd=float(np.mean(fds)), s_per_sample=secs / n_samples))
+        r = rows[-1]; print(f"{sampler:15s} {strategy:9s} {steps:5d} NFE {r['nfe']:6.0f} coherence {r['coherence']:.3f} FD {r['fd']:8.2f} {r['s_per_sample'] * 1e3:7.1f} ms/sample", flush=True)
+    import pandas as pd, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    df = pd.DataFrame(rows); df.to_csv(out / 'sampling.csv', index=False)
+    print('\n' + markdown_table(df))
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for (s, st), grp in df[df.nfe <= 200].groupby(['sampler', 'strategy']): ax.plot(grp.nfe, grp.coherence, marker='o', label=f'{s}/{st}')
+    ref = df[(df.steps == 1000)]
+    if len(ref): ax.axhline(ref.coherence.iloc[0], color='k', ls='--', label='EM 1000 steps / replace')
+    ax.set_xscale('log'); ax.set_xlabel('network evaluations (NFE)'); ax.set_ylabel('conditional coherence'); ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout(); fig.savefig(out / 'coherence_vs_nfe.png', dpi=120)
+    best = df[df.nfe <= 20].sort_values('coherence', ascending=False).head(1)
+    if len(best) and len(ref):
+        print(f"\nbest at NFE ≤ 20: {best.iloc[0].to_dict()}\nreference (EM 1000 / replace): coherence {ref.coherence.iloc[0]:.3f}")
+
+if __name__ == '__main__': main()
