@@ -23,8 +23,8 @@ reproduce: install
 	$(BIN)/mjdiff reproduce --preset $(PRESET) --out $(OUT) $(foreach p,$(PARAMS),--param $(p))
 
 test: install
-	$(BIN)/nbdev_test --n_workers 2
-	$(BIN)/python -m pytest -q tests
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
 
 # Rebuild the shipped demo weights from scratch (about 35 minutes on 2 CPU cores), then strip them to EMA weights.
 demo-checkpoint: install

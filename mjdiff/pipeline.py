@@ -79,6 +79,7 @@ class RunConfig:
             if getattr(self, name) not in allowed: raise ValueError(f"parameter {name}={getattr(self, name)!r} is not one of {allowed}")
         for name in ('steps', 'batch_size', 'n_joint', 'n_cond', 'sample_steps', 'nproc', 'latent_n'):
             if getattr(self, name) < (0 if name == 'steps' else 1): raise ValueError(f"parameter {name} must be positive, got {getattr(self, name)}")
+        if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
 
     def unet(self) -> UNetConfig:
         "The network part."
@@ -250,7 +251,8 @@ def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_outpu
     src, out = notebooks_dir() / f'{stage}.ipynb', run_dir / f'{stage}.ipynb'
     try:
         pm.execute_notebook(str(src), str(out), parameters=dict(run_dir=str(run_dir), preset=preset, overrides=overrides),
-                            cwd=str(run_dir), progress_bar=False, log_output=log_output, kernel_name='python3')
+                            cwd=str(run_dir), progress_bar=False, log_output=log_output, kernel_name='python3',
+                            extra_arguments=['--IPKernelApp.log_level=ERROR'])   # no kernel start-up chatter on stderr
     except pm.PapermillExecutionError as e:
         raise StageFailed(f"stage {stage!r} failed: {e.ename}: {str(e.evalue).splitlines()[0] if e.evalue else ''} (executed notebook: {out})") from None
     return out
