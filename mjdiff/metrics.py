@@ -17,10 +17,11 @@ from .data import ImageSet, to_float
 from .training import CheckpointError, atomic_save
 
 # %% auto #0
-__all__ = ['Classifier', 'as_images', 'as_labels', 'ClassifierConfig', 'random_shift', 'predict', 'features', 'accuracy',
-           'recalibrate_bn', 'train_classifier', 'fingerprint', 'save_classifier', 'read_meta', 'load_classifier',
-           'train_or_load_classifiers', 'conditional_coherence', 'joint_coherence', 'coherence_matrix',
-           'frechet_distance_from_stats', 'frechet_distance', 'robustness_auc']
+__all__ = ['INCEPTION_FILE', 'Classifier', 'as_images', 'as_labels', 'ClassifierConfig', 'random_shift', 'predict', 'features',
+           'accuracy', 'recalibrate_bn', 'train_classifier', 'fingerprint', 'save_classifier', 'read_meta',
+           'load_classifier', 'train_or_load_classifiers', 'conditional_coherence', 'joint_coherence',
+           'coherence_matrix', 'frechet_distance_from_stats', 'frechet_distance', 'robustness_auc',
+           'inception_features']
 
 # %% ../nbs/07_metrics.ipynb #c006
 class Classifier(nn.Module):
@@ -285,3 +286,23 @@ def robustness_auc(levels, values) -> float:
     o = np.argsort(s); s, v = s[o], v[o]
     if s[-1] == s[0]: raise ValueError("levels must span a non-zero range")
     return float(np.sum((v[1:] + v[:-1]) / 2 * np.diff(s)) / (s[-1] - s[0]))
+
+# %% ../nbs/07_metrics.ipynb #c036
+INCEPTION_FILE = 'inception_v3_google-0cc3c7bd.pth'
+
+def inception_features(x: torch.Tensor, weights: str | Path | None = None, batch_size: int = 64) -> tuple[np.ndarray | None, str]:
+    "`(features [N, 2048] or None, message)`: Inception v3 pool features of `x` `[N, C, H, W]` in [-1, 1], local weights only."
+    import torchvision
+    path = Path(weights) if weights else Path(torch.hub.get_dir()) / 'checkpoints' / INCEPTION_FILE
+    if not path.is_file(): return None, f"Inception FID skipped: no local weights at {path} (mjdiff never downloads them)"
+    net = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
+    net.load_state_dict(torch.load(path, map_location='cpu', weights_only=True)); net.fc = nn.Identity(); net.eval()
+    mean, std = torch.tensor([0.485, 0.456, 0.406])[:, None, None], torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            b = (x[i:i + batch_size].float().clamp(-1, 1) + 1) / 2
+            if b.shape[1] == 1: b = b.repeat(1, 3, 1, 1)
+            b = torch.nn.functional.interpolate(b, size=299, mode='bilinear', align_corners=False)
+            out.append(net((b - mean) / std).double().numpy())
+    return np.concatenate(out), f"Inception v3 features from {path}"

@@ -57,3 +57,22 @@ def test_corrupt_checkpoint_stops_with_the_stage_named(tiny_run, tmp_path):
     assert r.returncode == 2
     assert "stage 'joint_sampling' failed" in r.stderr and 'corrupt or unreadable checkpoint' in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+def _shared_data():
+    from mjdiff.sources import find_data_root
+    try: return find_data_root()
+    except Exception: return None
+
+@pytest.mark.skipif(_shared_data() is None, reason='real data (../shared/data or $MJDIFF_DATA) not available')
+def test_cifar10_mnist_stages_on_real_data(tmp_path):
+    "Train a few steps on real CIFAR-10 × MNIST, then the cross-modal stage writes every metric key."
+    out = tmp_path / 'real'
+    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', 'dataset=cifar10_mnist',
+                '--param', f'cache_dir={tmp_path / "cache"}', '--stages', 'train,cross_modal')
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    m = json.loads((out / 'metrics_cross_modal.json').read_text())
+    assert set(m['conditional_coherence']) == {'photo->digit', 'digit->photo'}
+    assert set(m['frechet_distance']) == {'photo->digit', 'digit->photo'} and all(v >= 0 for v in m['frechet_distance'].values())
+    assert m['robustness_auc'] and m['inception_fid']
+    figs = {p.stem for p in (out / 'figures').glob('*.png')}
+    assert {'cross_modal_grid_digit_to_photo', 'cross_modal_grid_photo_to_digit', 'cross_modal_robustness'} <= figs
