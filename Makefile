@@ -1,6 +1,7 @@
 # mjdiff: the two quick-start commands (README) and a few helpers.
 #   make reproduce   create/refresh .venv, install mjdiff, run the papermill reproduction (preset demo)
 #   make test        create/refresh .venv, check notebooks ↔ library sync, run notebook tests and pytest
+#   make docs        the documentation site in _docs/ from the notebooks (nbdev_docs with Quarto, else a preview)
 PYTHON ?= python3
 VENV   ?= .venv
 PRESET ?= demo
@@ -9,7 +10,7 @@ PARAMS ?=
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mjdiff-installed
 
-.PHONY: install reproduce test sync demo-checkpoint clean-outputs
+.PHONY: install reproduce test sync demo-checkpoint clean-outputs docs browser-deps
 
 $(STAMP): setup.py settings.ini
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +23,30 @@ install: $(STAMP)
 reproduce: install
 	$(BIN)/mjdiff reproduce --preset $(PRESET) --out $(OUT) $(foreach p,$(PARAMS),--param $(p))
 
-test: install
+test: install browser-deps
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests
+
+# For tests/test_browser.py: Debian's Chromium (only when /usr/bin/chromium is missing, and only as root) and the
+# playwright package from PyPI (never `playwright install`). A failure is reported here and the browser test skips.
+browser-deps: install
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "browser-deps: installing Debian's chromium (log: $(VENV)/chromium-install.log)"; \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } </dev/null >$(VENV)/chromium-install.log 2>&1 \
+	      || echo "browser-deps: apt-get install chromium failed (see $(VENV)/chromium-install.log); tests/test_browser.py will skip"; \
+	  else echo "browser-deps: /usr/bin/chromium is missing and we are not root; tests/test_browser.py will skip"; fi; \
+	fi
+	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install -q --disable-pip-version-check playwright \
+	  || echo "browser-deps: pip install playwright failed; tests/test_browser.py will skip"
+
+# The documentation site in _docs/: Quarto from the quarto-cli package when it installs (its PyPI release is a source
+# package that downloads Quarto while it builds), else tools/build_docs.py builds a preview with nbconvert.
+docs: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" command -v quarto >/dev/null 2>&1 \
+	  || $(BIN)/python -m pip install -q --disable-pip-version-check quarto-cli >$(VENV)/quarto-install.log 2>&1 \
+	  || echo "docs: quarto-cli could not be installed (log: $(VENV)/quarto-install.log); building the preview without Quarto"
+	PATH="$(CURDIR)/$(BIN):$$PATH" OMP_NUM_THREADS=1 $(BIN)/python tools/build_docs.py
 
 # Rebuild the shipped demo weights from scratch (about 35 minutes on 2 CPU cores), then strip them to EMA weights.
 demo-checkpoint: install

@@ -90,7 +90,7 @@ def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256) 
     finally: handle.remove()
     return torch.cat(out)
 
-# %% ../nbs/08_latent.ipynb #c018
+# %% ../nbs/08_latent.ipynb #c019
 def _flat(a) -> np.ndarray:
     a = a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
     return a.reshape(len(a), -1).astype(np.float64)
@@ -135,7 +135,7 @@ def retrieval_scores(query_latents, query_labels, gallery_latents, gallery_label
         out[f'chance_top{kk}'] = float(1 - miss.mean())
     return out
 
-# %% ../nbs/08_latent.ipynb #c023
+# %% ../nbs/08_latent.ipynb #c024
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, n: int, mode: str = 'slerp') -> torch.Tensor:
     "`n` latents `[n, *z0.shape]` from `z0` to `z1` (both ends included), by `'slerp'` or `'linear'`."
     if z0.shape != z1.shape: raise ValueError(f"latents differ in shape: {list(z0.shape)} vs {list(z1.shape)}")

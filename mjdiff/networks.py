@@ -90,7 +90,9 @@ class AttnBlock(nn.Module):
 
 class EmbSequential(nn.ModuleList):
     "Apply blocks in order, passing the embedding to each."
+    def __init__(self, blocks=()): super().__init__(blocks)
     def forward(self, x, emb):
+        "Run every block on `x` with the embedding `emb`."
         for b in self: x = b(x, emb)
         return x
 
