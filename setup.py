@@ -26,6 +26,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['mjdiff', 'mjdiff.*']),
     include_package_data=True,
+    package_data={'mjdiff': ['assets/*.pt']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     python_requires='>=' + cfg['min_python'],

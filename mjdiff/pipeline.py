@@ -92,7 +92,7 @@ class RunConfig:
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
     'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, n_robust=50),
-    'demo_pretrain': dict(steps=5000),
+    'demo_pretrain': dict(steps=2250),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
                  steps=4, batch_size=16, warmup=1, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
