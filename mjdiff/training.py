@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import csv, json, math, os, time, tempfile
+import argparse, contextlib, copy, csv, json, math, os, subprocess, sys, time, tempfile
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -16,8 +16,9 @@ from .networks import UNet, UNetConfig, n_params
 
 # %% auto #0
 __all__ = ['LOG_FIELDS', 'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
-           'atomic_save', 'CheckpointError', 'load_checkpoint', 'load_model', 'ema_update', 'batch_indices', 'train',
-           'read_log', 'plot_loss']
+           'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint', 'load_model', 'ema_update',
+           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'denoising_loss', 'init_distributed',
+           'teardown_distributed', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 @dataclass
@@ -35,9 +36,10 @@ class TrainConfig:
     p_known: float = 0.25
     p_absent: float = 0.1
     precision: str = 'fp32'           # 'fp32' or 'bf16' (autocast, CPU and CUDA)
-    channels_last: bool = False
-    compile: bool = False             # torch.compile the network
-    foreach: bool = True              # foreach (multi-tensor) AdamW; fused on CUDA
+    channels_last: bool = False       # NHWC activations and weights (faster convolutions on CPU and tensor cores)
+    compile: bool = False             # torch.compile the network (inductor; needs a C++ compiler on CPU)
+    foreach: bool = True              # multi-tensor AdamW: the fused kernel where the device has one (CUDA, CPU), else foreach
+    num_workers: int = 0              # data-loading worker processes running ahead of the step (0: load in the step)
     grad_accum: int = 1               # micro-batches per optimizer step
     ckpt_every: int = 500
     log_every: int = 25
@@ -48,6 +50,7 @@ class TrainConfig:
         if self.sigma_mode not in SIGMA_MODES: raise ValueError(f"sigma_mode must be one of {SIGMA_MODES}, got {self.sigma_mode!r}")
         if self.precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.batch_size % self.grad_accum: raise ValueError(f"batch_size {self.batch_size} is not divisible by grad_accum {self.grad_accum}")
+        if self.num_workers < 0: raise ValueError(f"num_workers must be >= 0, got {self.num_workers}")
 
 def from_params(cls, params: dict, strict: bool = True):
     "Build dataclass `cls` from a dict, rejecting unknown keys (`strict`) with a one-line error."
@@ -57,8 +60,9 @@ def from_params(cls, params: dict, strict: bool = True):
     return cls(**{k: v for k, v in params.items() if k in names})
 
 def get_device(name: str = 'auto') -> torch.device:
-    "'auto' → CUDA when present, else CPU."
-    return torch.device('cuda' if name == 'auto' and torch.cuda.is_available() else ('cpu' if name == 'auto' else name))
+    "'auto' → CUDA when present (this process's current GPU), else CPU."
+    d = torch.device('cuda' if name == 'auto' and torch.cuda.is_available() else ('cpu' if name == 'auto' else name))
+    return torch.device('cuda', torch.cuda.current_device()) if d.type == 'cuda' and d.index is None else d
 
 # %% ../nbs/06_training.ipynb #c008
 def build_model(layout: Layout, net: UNetConfig | None = None, noise: NoiseConfig | None = None) -> Precond:
@@ -74,18 +78,25 @@ def model_from_config(cfg: dict) -> Precond:
     "Inverse of `model_config`."
     return build_model(Layout.from_dict(cfg['layout']), UNetConfig(**cfg['net']), NoiseConfig(**cfg['noise']))
 
-def atomic_save(obj, path: str | Path):
-    "`torch.save` (or JSON for a `dict` going to `*.json`) to a temp file, fsync, then `os.replace`."
+def atomic_save(obj, path: str | Path, mode: int = 0o644):
+    "`torch.save` (or JSON for a `dict` going to `*.json`) to a temp file, fsync, chmod `mode`, then `os.replace`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')     # mode 0600
     try:
         with os.fdopen(fd, 'wb') as f:
             if path.suffix == '.json': f.write(json.dumps(obj, indent=1, default=str).encode())
             else: torch.save(obj, f)
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
+
+def remove_stale_tmp(path: str | Path) -> int:
+    "Delete temp files `atomic_save(…, path)` left behind when its process was killed; returns how many."
+    path = Path(path); n = 0
+    for p in path.parent.glob(f'.{path.name}.*.tmp'): p.unlink(missing_ok=True); n += 1
+    return n
 
 class CheckpointError(RuntimeError):
     "A checkpoint that is missing, corrupt or of another model."
@@ -125,43 +136,97 @@ def batch_indices(step: int, n: int, batch_size: int, seed: int, rank: int = 0, 
     idx = perm[pos * batch_size:(pos + 1) * batch_size]
     return epoch, idx[rank::world]
 
+class StepBatches(torch.utils.data.Dataset):
+    "Item `step` → `(epoch, x [B/W, C, H, W])`: this rank's share of the batch of global step `step`."
+    def __init__(self, data, batch_size: int, seed: int, rank: int = 0, world: int = 1):
+        self.data, self.batch_size, self.seed, self.rank, self.world = data, batch_size, seed, rank, world
+    def __getitem__(self, step: int):
+        epoch, idx = batch_indices(step, len(self.data), self.batch_size, self.seed, self.rank, self.world)
+        if getattr(self.data, 'epoch', epoch) != epoch: self.data.set_epoch(epoch)   # partners re-drawn per epoch
+        return epoch, self.data.get_batch(idx)[0]
+
+def step_loader(data, cfg: TrainConfig, start: int, rank: int = 0, world: int = 1, pin_memory: bool = False):
+    "Batches of steps `start … cfg.steps-1` in order; `cfg.num_workers` processes load ahead (0: in this process)."
+    w = cfg.num_workers
+    return torch.utils.data.DataLoader(StepBatches(data, cfg.batch_size, cfg.seed, rank, world), batch_size=None,
+                                       sampler=range(start, cfg.steps), num_workers=w, pin_memory=pin_memory,
+                                       prefetch_factor=2 if w else None, persistent_workers=False)
+
 def _dist():
     "(rank, world size) of the process group, (0, 1) without one."
     d = torch.distributed
     return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
 
-# %% ../nbs/06_training.ipynb #c014
+# %% ../nbs/06_training.ipynb #c016
+def step_noise(step: int, batch: int, D: Precond, cfg: TrainConfig, device, rank: int = 0, world: int = 1):
+    "`(sigma [B/W, M], eps [B/W, C, H, W])` of this rank at global step `step` (drawn for all `batch`, then sliced)."
+    g = torch.Generator(device).manual_seed(cfg.seed * 1_000_003 + step * 16)
+    sigma = sample_sigma(batch, D.layout.M, cfg.sigma_mode, D.noise, cfg.p_shared, cfg.p_known, cfg.p_absent, generator=g, device=device)
+    eps = torch.randn((batch, D.layout.channels, D.layout.size, D.layout.size), generator=g, device=device)
+    return sigma[rank::world], eps[rank::world]
+
+def denoising_loss(D, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
+    "EDM loss per element `[B, C, H, W]`: λ(σ)·(D(x + σε; σ) − x)², zero on known (σ = 0) modalities."
+    s = D.layout.channel_sigma(sigma)
+    weight = torch.where(s > 0, (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2, torch.zeros_like(s))
+    return weight * (D(x + s.to(x.dtype) * eps, sigma) - x) ** 2
+
+# %% ../nbs/06_training.ipynb #c018
+def init_distributed(device: str = 'auto') -> tuple[int, int]:
+    "Join torchrun's process group (gloo on CPU, NCCL on CUDA; sets this process's GPU). `(rank, world)`; (0, 1) outside torchrun."
+    d = torch.distributed
+    if d.is_initialized(): return _dist()
+    if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return 0, 1
+    cuda = get_device(device).type == 'cuda'
+    if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', '0')))
+    d.init_process_group('nccl' if cuda else 'gloo')
+    return _dist()
+
+def teardown_distributed():
+    "Leave the process group (if any)."
+    if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+
+# %% ../nbs/06_training.ipynb #c020
 LOG_FIELDS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'images_per_s', 'seconds']
+
+def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    "AdamW; `cfg.foreach`: the fused kernel when the device has one, else the foreach one; off: the per-tensor loop."
+    from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+    fused = cfg.foreach and device.type in _get_fused_kernels_supported_devices()
+    return torch.optim.AdamW(D.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99),
+                             fused=fused or None, foreach=False if not cfg.foreach else (None if fused else True))
 
 def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
           init_from: str | Path | None = None, progress: bool = True, stop_after: int | None = None) -> dict:
     """Train `D` on `data` (a `PairedDataset`) for `cfg.steps` steps, writing under `run_dir`:
     `checkpoints/last.pt`, `config.json`, `train_log.csv`. Resumes from `last.pt` when present (`resume`);
     `init_from` starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early after that
-    many steps of this call (for tests of resume). Returns a summary dict."""
+    many steps of this call (for tests of resume). Data-parallel when a process group is up (`init_distributed`).
+    Returns a summary dict `{step, seconds, params, checkpoint}`."""
     run_dir = Path(run_dir); ck_path = run_dir / 'checkpoints' / 'last.pt'
     rank, world = _dist()
     device = get_device(cfg.device)
     if cfg.batch_size % (world * cfg.grad_accum): raise ValueError(f"batch_size {cfg.batch_size} must divide by processes × grad_accum = {world * cfg.grad_accum}")
     D = D.to(device)
     if cfg.channels_last: D = D.to(memory_format=torch.channels_last)
-    ema = model_from_config(model_config(D)).to(device); ema.load_state_dict(D.state_dict()); ema.eval().requires_grad_(False)
-    fused = device.type == 'cuda'
-    opt = torch.optim.AdamW(D.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99),
-                            fused=fused or None, foreach=(cfg.foreach and not fused) or None)
-    step = 0
+    ema = copy.deepcopy(D).eval().requires_grad_(False)
+    opt = _optimizer(D, cfg, device)
+    step, resumed = 0, False
     config = {'model': model_config(D), 'train': asdict(cfg)}
     if resume and ck_path.exists():
         ck = load_checkpoint(ck_path, map_location=device)
-        D.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['optimizer']); step = int(ck['step'])
+        D.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['optimizer']); step, resumed = int(ck['step']), True
     elif init_from is not None:
         ck = load_checkpoint(init_from, map_location=device)
         if ck['config']['model'] != config['model']: raise CheckpointError(f"init_from {init_from}: its model config differs from this run's")
-        D.load_state_dict(ck['ema']); ema.load_state_dict(ck['ema'])
-    net = D
-    if world > 1: net = torch.nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if device.type == 'cuda' else None)
-    if cfg.compile: net = torch.compile(net)
-    if rank == 0: atomic_save(config, run_dir / 'config.json')
+        D.load_state_dict(ck['ema']); ema.load_state_dict(ck['ema']); resumed = True
+    net = ddp = None
+    if world > 1:
+        net = ddp = torch.nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if device.type == 'cuda' else None)
+        if not resumed: ema.load_state_dict(D.state_dict())            # DDP broadcast rank 0's weights into D
+    net = torch.compile(net or D) if cfg.compile else (net or D)
+    if rank == 0:
+        remove_stale_tmp(ck_path); atomic_save(config, run_dir / 'config.json')
 
     def save():
         if rank == 0:
@@ -175,40 +240,43 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, initial=step, desc='train', dynamic_ncols=True)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == 'bf16')
-    t_last, n_img, losses, start, done_here = time.time(), 0, [], time.time(), 0
+    batches = iter(step_loader(data, cfg, step, rank, world, pin_memory=device.type == 'cuda'))
+    call = _Call(net, D.layout)
+    t_last, n_img, losses, start, done_here, saved = time.time(), 0, [], time.time(), 0, -1
     D.train()
     while step < cfg.steps and (stop_after is None or done_here < stop_after):
-        epoch, idx = batch_indices(step, len(data), cfg.batch_size, cfg.seed, rank, world)
-        if getattr(data, 'epoch', epoch) != epoch: data.set_epoch(epoch)
-        g = torch.Generator(device).manual_seed(cfg.seed * 1_000_003 + step * 16 + rank)
+        epoch, x_all = next(batches)
+        sigma_all, eps_all = step_noise(step, cfg.batch_size, D, cfg, device, rank, world)
         torch.manual_seed(cfg.seed * 1_000_003 + step * 16 + rank + 8)          # dropout
         lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
         for pg in opt.param_groups: pg['lr'] = lr
         opt.zero_grad(set_to_none=True)
-        loss_sum = 0.0
-        for micro in np.array_split(idx, cfg.grad_accum):
-            x, _ = data.get_batch(micro)
+        loss_sum = torch.zeros((), device=device)
+        micro = list(zip(x_all.tensor_split(cfg.grad_accum), sigma_all.tensor_split(cfg.grad_accum), eps_all.tensor_split(cfg.grad_accum)))
+        for i, (x, sigma, eps) in enumerate(micro):
             x = x.to(device, non_blocking=True)
             if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
-            sigma = sample_sigma(len(x), D.layout.M, cfg.sigma_mode, D.noise, cfg.p_shared, cfg.p_known, cfg.p_absent, generator=g, device=device)
-            with autocast:
-                loss = edm_loss(_Call(net, D.layout), x, sigma, D.noise.sigma_data, generator=g).mean() / cfg.grad_accum
-            loss.backward(); loss_sum += loss.item()
+            sync = ddp is None or i == len(micro) - 1
+            with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast:
+                loss = denoising_loss(call, x, sigma, eps, D.noise.sigma_data).mean() / cfg.grad_accum
+            loss.backward(); loss_sum += loss.detach()
         grad_norm = torch.nn.utils.clip_grad_norm_(D.parameters(), cfg.grad_clip)
         opt.step(); step += 1; done_here += 1
         ema_update(ema, D, step, cfg.ema_decay)
-        n_img += len(idx) * world; losses.append(loss_sum)
+        n_img += len(x_all) * world; losses.append(loss_sum)
         if bar is not None: bar.update(1)
         if step % cfg.log_every == 0 or step == cfg.steps:
+            mean_loss = torch.stack(losses).double().mean()
+            if world > 1: torch.distributed.all_reduce(mean_loss); mean_loss /= world
             dt = time.time() - t_last; ips = n_img / max(dt, 1e-9)
             if rank == 0:
                 with open(log_path, 'a', newline='') as f:
-                    csv.writer(f).writerow([step, epoch, f'{np.mean(losses):.5f}', f'{lr:.3g}', f'{float(grad_norm):.4g}', f'{ips:.1f}', f'{time.time() - start:.1f}'])
-                if bar is not None: bar.set_postfix(loss=f'{np.mean(losses):.4f}', img_s=f'{ips:.0f}')
+                    csv.writer(f).writerow([step, epoch, f'{float(mean_loss):.5f}', f'{lr:.3g}', f'{float(grad_norm):.4g}', f'{ips:.1f}', f'{time.time() - start:.1f}'])
+                if bar is not None: bar.set_postfix(loss=f'{float(mean_loss):.4f}', img_s=f'{ips:.0f}')
             t_last, n_img, losses = time.time(), 0, []
-        if step % cfg.ckpt_every == 0 or step == cfg.steps: save()
+        if step % cfg.ckpt_every == 0 or step == cfg.steps: save(); saved = step
     if bar is not None: bar.close()
-    save()
+    if saved != step: save()
     return {'step': step, 'seconds': time.time() - start, 'params': n_params(D), 'checkpoint': str(ck_path)}
 
 class _Call:
@@ -216,7 +284,53 @@ class _Call:
     def __init__(self, net, layout): self.net, self.layout = net, layout
     def __call__(self, x, sigma): return self.net(x, sigma)
 
-# %% ../nbs/06_training.ipynb #c016
+# %% ../nbs/06_training.ipynb #c022
+def main(argv=None) -> int:
+    "`[torchrun …] python -m mjdiff.training --run-dir DIR [--preset P] [--param K=V …] [--config JSON]`."
+    from mjdiff.pipeline import RunConfig, resolve_config, run_dataset, resolve_init
+    ap = argparse.ArgumentParser(prog='python -m mjdiff.training', description='Train one run (one process per rank under torchrun).')
+    ap.add_argument('--run-dir', required=True); ap.add_argument('--preset', default='demo')
+    ap.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
+    ap.add_argument('--config', default=None, help='a full RunConfig as JSON (overrides --preset/--param)')
+    ap.add_argument('--progress', action='store_true')
+    a = ap.parse_args(argv)
+    if a.config: cfg = RunConfig(**json.loads(a.config))
+    else: cfg = resolve_config(a.preset, dict(kv.split('=', 1) for kv in a.param))
+    rank, world = init_distributed(cfg.device)
+    try:
+        torch.manual_seed(cfg.seed)                       # as the training notebook: same initial weights for any nproc
+        data = run_dataset(cfg, 'train')
+        D = build_model(data.layout, cfg.unet())
+        summary = train(D, data, cfg.train_config(), a.run_dir, init_from=resolve_init(cfg), progress=a.progress)
+        if rank == 0:
+            atomic_save(summary, Path(a.run_dir) / 'train_summary.json')
+            print(f"[mjdiff.training] {world} process(es): {json.dumps(summary)}", flush=True)
+    finally:
+        teardown_distributed()
+    return 0
+
+def torchrun_command(nproc: int, args: list[str], nnodes: int = 1) -> list[str]:
+    "The `torchrun --standalone` command line running `python -m mjdiff.training args` on `nproc` local processes."
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nnodes={nnodes}', f'--nproc_per_node={nproc}',
+            '-m', 'mjdiff.training', *args]
+
+def train_distributed(cfg, run_dir: str | Path, nproc: int | None = None) -> dict:
+    "Train `cfg` (a `mjdiff.pipeline.RunConfig`) with `cfg.nproc` local processes under torchrun; returns `train`'s summary."
+    run_dir = Path(run_dir).resolve(); run_dir.mkdir(parents=True, exist_ok=True)
+    nproc = nproc or cfg.nproc
+    (run_dir / 'train_summary.json').unlink(missing_ok=True)
+    env = dict(os.environ)
+    if get_device(cfg.device).type == 'cpu': env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // nproc)))
+    cmd = torchrun_command(nproc, ['--run-dir', str(run_dir), '--config', json.dumps(asdict(cfg))])
+    tail = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as p:
+        for line in p.stdout:
+            print(line, end='', flush=True); tail = (tail + [line.rstrip()])[-15:]
+    if p.returncode != 0:
+        raise RuntimeError(f"torchrun training ({nproc} processes) failed with exit code {p.returncode}: " + ' | '.join(tail[-5:]))
+    return json.loads((run_dir / 'train_summary.json').read_text())
+
+# %% ../nbs/06_training.ipynb #c024
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
     "The CSV training log as columns."
     with open(path) as f: rows = list(csv.DictReader(f))
@@ -233,3 +347,9 @@ def plot_loss(log: dict | str | Path, ax=None, label=None):
     ax.plot(log['step'][k - 1:], sm, label=label or f'smoothed ({k} points)')
     ax.set_yscale('log'); ax.set_xlabel('step'); ax.set_ylabel('EDM loss'); ax.legend(); ax.grid(alpha=.3)
     return ax
+
+# %% ../nbs/06_training.ipynb #c025
+#| eval: false
+if __name__ == '__main__':
+    from mjdiff.training import main as _main        # the importable module, not a second copy under __main__
+    sys.exit(_main())
