@@ -66,6 +66,7 @@ class RunConfig:
     robust_noise: tuple = (0.0, 0.25, 0.5, 1.0)                # Gaussian noise std (pixel scale [-1, 1])
     robust_occlusion: tuple = (0.0, 0.25, 0.5, 0.75)           # occluded fraction of the image
     robust_typos: tuple = (0, 1, 2, 3)                         # character typos (text modalities)
+    robust_steps: int = 10                # sampler steps for the robustness curves (cheaper than sample_steps)
     latent_n: int = 300                   # held-out examples encoded in the latent-space stage
     latent_steps: int = 18
     seed: int = 0
@@ -91,7 +92,8 @@ class RunConfig:
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
-    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, n_robust=50),
+    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, n_robust=40,
+                 robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2)),
     'demo_pretrain': dict(steps=2250),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
