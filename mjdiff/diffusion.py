@@ -90,12 +90,13 @@ def add_noise(x: torch.Tensor, sigma: torch.Tensor, layout: Layout, generator: t
     return x + layout.channel_sigma(sigma).to(x.dtype) * eps
 
 def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: float = 0.5,
-             generator: torch.Generator | None = None) -> torch.Tensor:
-    "Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities."
+             generator: torch.Generator | None = None, eps: torch.Tensor | None = None) -> torch.Tensor:
+    "Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities. `eps`: the noise, if drawn by the caller."
     layout = D.layout
     s = layout.channel_sigma(sigma).to(x.device)
     weight = torch.where(s > 0, (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2, torch.zeros_like(s))
-    denoised = D(add_noise(x, sigma.to(x.device), layout, generator), sigma.to(x.device))
+    x_noisy = add_noise(x, sigma.to(x.device), layout, generator) if eps is None else x + s.to(x.dtype) * eps
+    denoised = D(x_noisy, sigma.to(x.device))
     return weight * (denoised - x) ** 2
 
 # %% ../nbs/03_diffusion.ipynb #c018

@@ -17,8 +17,8 @@ from .networks import UNet, UNetConfig, n_params
 # %% auto #0
 __all__ = ['LOG_FIELDS', 'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
            'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint', 'load_model', 'ema_update',
-           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'denoising_loss', 'init_distributed',
-           'teardown_distributed', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
+           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed',
+           'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 @dataclass
@@ -165,12 +165,6 @@ def step_noise(step: int, batch: int, D: Precond, cfg: TrainConfig, device, rank
     eps = torch.randn((batch, D.layout.channels, D.layout.size, D.layout.size), generator=g, device=device)
     return sigma[rank::world], eps[rank::world]
 
-def denoising_loss(D, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
-    "EDM loss per element `[B, C, H, W]`: λ(σ)·(D(x + σε; σ) − x)², zero on known (σ = 0) modalities."
-    s = D.layout.channel_sigma(sigma)
-    weight = torch.where(s > 0, (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2, torch.zeros_like(s))
-    return weight * (D(x + s.to(x.dtype) * eps, sigma) - x) ** 2
-
 # %% ../nbs/06_training.ipynb #c018
 def init_distributed(device: str = 'auto') -> tuple[int, int]:
     "Join torchrun's process group (gloo on CPU, NCCL on CUDA; sets this process's GPU). `(rank, world)`; (0, 1) outside torchrun."
@@ -258,7 +252,7 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
             if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             sync = ddp is None or i == len(micro) - 1
             with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast:
-                loss = denoising_loss(call, x, sigma, eps, D.noise.sigma_data).mean() / cfg.grad_accum
+                loss = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps).mean() / cfg.grad_accum
             loss.backward(); loss_sum += loss.detach()
         grad_norm = torch.nn.utils.clip_grad_norm_(D.parameters(), cfg.grad_clip)
         opt.step(); step += 1; done_here += 1
