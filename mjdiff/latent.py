@@ -13,7 +13,7 @@ from .sampling import get_sigmas_karras, modality_sigmas, noise_config, sample_h
 
 # %% auto #0
 __all__ = ['latent_sigmas', 'encode', 'decode', 'roundtrip_error', 'bottleneck_features', 'project_2d', 'linear_probe',
-           'retrieval_scores', 'interpolate']
+           'retrieval_scores', 'interpolate', 'paired_difference', 'verdict']
 
 # %% ../nbs/08_latent.ipynb #c006
 def latent_sigmas(denoiser, steps: int = 18, sigma_min: float | None = None, sigma_max: float | None = None,
@@ -147,3 +147,23 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, n: int, mode: str = 'slerp')
     if mode == 'linear' or theta < 1e-6: out = (1 - t) * a + t * b              # (nearly) parallel: slerp → lerp
     else: out = (torch.sin((1 - t) * theta) * a + torch.sin(t * theta) * b) / math.sin(theta)
     return out.to(z0.dtype)
+
+# %% ../nbs/08_latent.ipynb #c029
+def paired_difference(treated: Sequence[float], control: Sequence[float], level: float = 0.95) -> dict:
+    """`treated - control`, paired by seed: both means and standard deviations, the per-seed differences, their mean,
+    standard deviation and Student-t confidence interval (`level`)."""
+    from scipy import stats
+    a, b = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
+    if a.ndim != 1 or a.shape != b.shape: raise ValueError(f"need two equally long lists of per-seed values, got {a.shape} and {b.shape}")
+    if len(a) < 2: raise ValueError(f"need at least 2 seeds for a spread, got {len(a)}")
+    d = a - b; n = len(d); sd = float(d.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return dict(n=n, treated_mean=float(a.mean()), treated_sd=float(a.std(ddof=1)), control_mean=float(b.mean()),
+                control_sd=float(b.std(ddof=1)), diffs=[float(v) for v in d], diff_mean=float(d.mean()), diff_sd=sd,
+                ci_low=float(d.mean()) - half, ci_high=float(d.mean()) + half, level=level)
+
+def verdict(diff: dict, min_effect: float = 0.02) -> str:
+    "Read a `paired_difference`: 'supported' (interval above 0), 'not supported' (below `min_effect`), else 'inconclusive'."
+    if diff['ci_low'] > 0: return 'supported'
+    if diff['ci_high'] < min_effect: return 'not supported'
+    return 'inconclusive'

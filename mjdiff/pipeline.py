@@ -12,10 +12,10 @@ from .networks import UNetConfig
 from .training import TrainConfig, from_params
 
 # %% auto #0
-__all__ = ['PRESETS', 'STAGES', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'run_dataset', 'pretrained_path',
-           'resolve_init', 'setup_stage', 'save_figure', 'run_class_maps', 'translate_labels', 'write_metrics',
-           'merge_metrics', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'reproduce',
-           'export_checkpoint', 'main']
+__all__ = ['PRESETS', 'STAGES', 'SECTIONS', 'CLAIM', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'run_dataset',
+           'pretrained_path', 'resolve_init', 'setup_stage', 'save_figure', 'run_class_maps', 'translate_labels',
+           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage',
+           'reproduce', 'control_runs', 'control_study', 'export_checkpoint', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 @dataclass
@@ -96,6 +96,7 @@ PRESETS: dict[str, dict] = {
                  robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2), latent_n=150, latent_steps=10),
     'demo_pretrain': dict(steps=2250),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
+    'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
                  steps=4, batch_size=16, warmup=1, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
                  latent_n=20, latent_steps=3, ckpt_every=2,
@@ -111,6 +112,7 @@ PRESETS.update({
     'cifar10_mnist_pm': dict(_GPU, sigma_mode='per_modality', strategy='exact'),
     'cifar10_mnist_cpu': dict(_CPU, sigma_mode='shared', strategy='replace'),
     'cifar10_mnist_pm_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
+    'cifar10_mnist_control_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
 })
 
 def parse_value(key: str, text: str):
@@ -198,12 +200,13 @@ def write_metrics(run_dir: str | Path, stage: str, metrics: dict) -> Path:
     p = Path(run_dir) / f'metrics_{stage}.json'; atomic_save(metrics, p); return p
 
 STAGES = ('train', 'joint_sampling', 'cross_modal', 'latent_space')
+SECTIONS = STAGES + ('latent_control',)        # report sections: the four stages and the control study
 
 def merge_metrics(run_dir: str | Path) -> dict:
     "All fragments into `metrics.json` (stage keys at the top level, plus the headline numbers)."
     from mjdiff.training import atomic_save
     run_dir, out = Path(run_dir), {}
-    for s in STAGES:
+    for s in SECTIONS:
         p = run_dir / f'metrics_{s}.json'
         if p.exists(): out[s] = json.loads(p.read_text())
     out['joint_coherence'] = out.get('joint_sampling', {}).get('joint_coherence')
@@ -219,6 +222,21 @@ def _fmt(v):
     if isinstance(v, list) and len(v) > 12: return f'[{len(v)} values]'
     return str(v)
 
+CLAIM = ("Channel-wise joint training \"helps learn a more meaningful latent space that encodes some shared features "
+         "among these classes\" (the paper, on MNIST \"0\" ↔ CIFAR-10 \"airplane\").")
+
+def claim_html(c: dict) -> str:
+    "The report's section on the paper's latent-space claim: the claim, the measurement, the result."
+    rows = ''.join(f"<tr><td>{k}</td><td>{v['treated_mean']:.3f} ± {v['treated_sd']:.3f}</td><td>{v['control_mean']:.3f} ± {v['control_sd']:.3f}</td>"
+                   f"<td>{v['diff_mean']:+.3f} [{v['ci_low']:+.3f}, {v['ci_high']:+.3f}]</td><td>{v['verdict']}</td></tr>"
+                   for k, v in c['comparisons'].items())
+    return (f"<h2>The paper's latent-space claim</h2><p><b>Claim.</b> {CLAIM}</p>"
+            f"<p><b>Measurement.</b> The same network and budget trained jointly (σ mode <code>{c['joint_mode']}</code>) and, as the "
+            f"control, on each modality alone (<code>single</code>), seeds {c['seeds']}; latent-space stage on each; paired "
+            f"differences joint − control with {int(100 * c['level'])} % t-intervals. Primary measure: <code>{c['primary']}</code>.</p>"
+            f"<p><b>Result: {c['verdict']}</b> at this budget ({c['budget']}).</p>"
+            f"<table><tr><td>measure</td><td>joint (mean ± sd)</td><td>control</td><td>difference [CI]</td><td>verdict</td></tr>{rows}</table>")
+
 def write_report(run_dir: str | Path, title: str | None = None) -> Path:
     "`report.html`: headline numbers, every stage's metrics and figures (PNG embedded)."
     run_dir = Path(run_dir); m = merge_metrics(run_dir)
@@ -227,12 +245,14 @@ def write_report(run_dir: str | Path, title: str | None = None) -> Path:
             f"<h1>mjdiff run: {title or run_dir.name}</h1>",
             f"<p>Joint coherence: <b>{_fmt(m.get('joint_coherence'))}</b></p>",
             "<h2>Conditional coherence</h2>", _fmt(m.get('conditional_coherence') or {})]
-    for s in STAGES:
+    if 'latent_control' in m: html += [claim_html(m['latent_control'])]
+    for s in SECTIONS:
         if s not in m: continue
         html += [f"<h2>{s.replace('_', ' ')}</h2>", _fmt(m[s])]
         for png in sorted((run_dir / 'figures').glob(f'{s}*.png')):
             html.append(f"<h3>{png.stem}</h3><img src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'>")
     if 'config' in m: html += ["<h2>configuration</h2>", _fmt(m['config'])]
+    if 'latent_control' in m: html += ["<h2>control runs</h2>", _fmt({r['run']: r for r in m['latent_control'].get('runs', [])})]
     html.append('</body></html>')
     p = run_dir / 'report.html'; p.write_text('\n'.join(html), encoding='utf-8'); return p
 
@@ -277,6 +297,36 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     return merge_metrics(run_dir)
 
 # %% ../nbs/09_pipeline.ipynb #c021
+def control_runs(out: Path, modes, seeds) -> list[dict]:
+    "The study's runs: one per (σ mode, seed), each in its own directory under `out`."
+    return [dict(run=f'{m}_seed{s}', mode=m, seed=int(s), dir=str(Path(out) / f'{m}_seed{s}')) for m in modes for s in seeds]
+
+def control_study(preset: str = 'demo_control', out: str | Path | None = None, overrides: dict | None = None,
+                  seeds=(0, 1, 2), log_output: bool = False) -> dict:
+    "Joint vs `single` training, same network and budget, paired by seed; returns the study's merged metrics."
+    overrides = dict(overrides or {})
+    for k in ('sigma_mode', 'seed'):
+        if k in overrides: raise ValueError(f"parameter {k} is set by the control study; do not pass it")
+    cfg = resolve_config(preset, overrides)
+    if cfg.sigma_mode == 'single': raise ValueError(f"preset {preset!r} trains in 'single' mode; the study needs a joint mode")
+    seeds = [int(s) for s in seeds]
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds): raise ValueError(f"the control study needs at least 2 distinct seeds, got {seeds}")
+    out = Path(out or Path('outputs') / preset).resolve(); (out / 'figures').mkdir(parents=True, exist_ok=True)
+    runs = control_runs(out, (cfg.sigma_mode, 'single'), seeds)
+    from mjdiff.training import atomic_save
+    typed = {k: getattr(cfg, k) for k in overrides}
+    atomic_save({'preset': preset, 'overrides': typed, 'joint_mode': cfg.sigma_mode, 'seeds': seeds, 'runs': runs}, out / 'control_runs.json')
+    for r in runs:
+        if (Path(r['dir']) / 'metrics_latent_space.json').exists():
+            print(f"[mjdiff] control {r['run']}: done already, kept", flush=True); continue
+        print(f"[mjdiff] control {r['run']} ...", flush=True)
+        reproduce(preset, r['dir'], {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']}, ('train', 'latent_space'), log_output)
+    t0 = time.time(); print("[mjdiff] latent_control ...", flush=True)
+    run_stage('latent_control', out, preset, typed, log_output)
+    print(f"[mjdiff] latent_control done in {time.time() - t0:.0f}s -> {out / 'report.html'}", flush=True)
+    return merge_metrics(out)
+
+# %% ../nbs/09_pipeline.ipynb #c023
 def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
     "Keep only what sampling needs (EMA weights, config, step): a small file to ship or share."
     from mjdiff.training import load_checkpoint, atomic_save
@@ -292,6 +342,10 @@ def main(argv=None):
     r.add_argument('--preset', default='demo'); r.add_argument('--out', default=None)
     r.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
     r.add_argument('--stages', default=','.join(STAGES)); r.add_argument('--log-output', action='store_true')
+    c = sub.add_parser('control', help='latent-space control study: joint vs single-modality training over seeds')
+    c.add_argument('--preset', default='demo_control'); c.add_argument('--out', default=None)
+    c.add_argument('--seeds', default='0,1,2'); c.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
+    c.add_argument('--log-output', action='store_true')
     sub.add_parser('presets', help='list presets')
     e = sub.add_parser('export-checkpoint', help='strip a checkpoint to its EMA weights'); e.add_argument('src'); e.add_argument('dst')
     a = ap.parse_args(argv)
@@ -305,12 +359,19 @@ def main(argv=None):
         for kv in a.param:
             if '=' not in kv: raise ValueError(f"--param expects KEY=VALUE, got {kv!r}")
             k, v = kv.split('=', 1); overrides[k.strip()] = v.strip()
+        if a.cmd == 'control':
+            try: seeds = [int(v) for v in a.seeds.split(',') if v.strip()]
+            except ValueError: raise ValueError(f"--seeds expects comma-separated integers, got {a.seeds!r}") from None
+            m = control_study(a.preset, a.out, overrides, seeds, a.log_output)['latent_control']
+            print(json.dumps({'verdict': m['verdict'], 'primary': m['primary'], **{k: {x: round(v[x], 4) for x in ('treated_mean', 'control_mean', 'diff_mean', 'ci_low', 'ci_high')}
+                              for k, v in m['comparisons'].items()}}, indent=1))
+            return 0
         m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s), a.log_output)
         print(json.dumps({'joint_coherence': m.get('joint_coherence'), 'conditional_coherence': m.get('conditional_coherence')}, indent=1))
         return 0
     except (ValueError, FileNotFoundError, StageFailed) as err:
         print(f"mjdiff: error: {err}", file=sys.stderr); return 2
 
-# %% ../nbs/09_pipeline.ipynb #c022
+# %% ../nbs/09_pipeline.ipynb #c024
 #| eval: false
 if __name__ == '__main__': sys.exit(main())
