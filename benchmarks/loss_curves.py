@@ -1,6 +1,6 @@
 """Does bf16 autocast cost quality? Loss curves of fp32 and bf16 training over the first N steps, same seed.
 
-    python benchmarks/loss_curves.py [--steps 2000] [--batch 16] [--out outputs/bench_loss_curves] [--threads 1]
+    python benchmarks/loss_curves.py [--steps 2000] [--batch 16] [--out outputs/bench_loss_curves] [--threads N]
 
 Both runs train the pipeline's default network (`RunConfig().unet()`, 1.2 M parameters) on the demo data with the
 same seed, so they see the same batches, σ and ε; only the arithmetic of the forward/backward differs. Reported:
@@ -17,12 +17,10 @@ import argparse, csv, json, os, sys, time
 from pathlib import Path
 
 
-def held_out_loss(D, layout, repeats: int, seed: int = 123) -> float:
+def held_out_loss(D, x, layout, repeats: int, seed: int = 123) -> float:
+    "The EDM loss of `D` on the examples `x`, over `repeats` fixed draws of σ (per-modality) and ε."
     import torch
-    from mjdiff.data import demo_dataset
     from mjdiff.diffusion import sample_sigma, edm_loss
-    test = demo_dataset('heldout')
-    x, _ = test.get_batch(list(range(len(test))))
     g = torch.Generator().manual_seed(seed)
     D.eval(); tot = 0.0
     with torch.no_grad():
@@ -50,7 +48,8 @@ def main(argv=None):
     from mjdiff.pipeline import RunConfig
     from mjdiff.training import TrainConfig, build_model, train, read_log, load_model
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    data = demo_dataset('train'); rows = []
+    data = demo_dataset('train', seed=a.seed); rows = []
+    held = demo_dataset('heldout', seed=a.seed); x_held, _ = held.get_batch(list(range(len(held))))
     fig, ax = plt.subplots(figsize=(7, 4))
     for prec in ('fp32', 'bf16'):
         torch.manual_seed(a.seed)
@@ -59,13 +58,13 @@ def main(argv=None):
                           ckpt_every=max(a.steps // 4, 1), log_every=max(1, min(25, a.steps // 10)), device='cpu')
         t0 = time.time(); train(D, data, cfg, out / prec, resume=False, progress=False); secs = time.time() - t0
         log = read_log(out / prec / 'train_log.csv')
-        tail = log['loss'][log['step'] > 0.8 * a.steps]
+        tail = log['loss'][log['step'] >= 0.8 * log['step'].max()]
         ema = load_model(out / prec / 'checkpoints' / 'last.pt', ema=True)
         rows.append(dict(precision=prec, steps=a.steps, batch=a.batch, seconds=round(secs, 1),
                          train_loss_last20pct=round(float(tail.mean()), 4),
-                         heldout_loss_ema=round(held_out_loss(ema, data.layout, a.eval_repeats), 4),
+                         heldout_loss_ema=round(held_out_loss(ema, x_held, data.layout, a.eval_repeats), 4),
                          heldout_loss_raw=round(held_out_loss(load_model(out / prec / 'checkpoints' / 'last.pt', ema=False),
-                                                              data.layout, a.eval_repeats), 4)))
+                                                              x_held, data.layout, a.eval_repeats), 4)))
         k = max(1, min(8, len(log['loss']))); sm = np.convolve(log['loss'], np.ones(k) / k, mode='valid')
         ax.plot(log['step'], log['loss'], alpha=0.25, color='C0' if prec == 'fp32' else 'C1')
         ax.plot(log['step'][k - 1:], sm, color='C0' if prec == 'fp32' else 'C1', label=f'{prec} (smoothed)')

@@ -163,7 +163,7 @@ def paired_difference(treated: Sequence[float], control: Sequence[float], level:
                 ci_low=float(d.mean()) - half, ci_high=float(d.mean()) + half, level=level)
 
 def verdict(diff: dict, min_effect: float = 0.02) -> str:
-    "Read a `paired_difference`: 'supported' (interval above 0), 'not supported' (below `min_effect`), else 'inconclusive'."
-    if diff['ci_low'] > 0: return 'supported'
+    "Read a `paired_difference`: 'supported' (interval above 0, mean ≥ `min_effect`), 'not supported' (interval below `min_effect`), else 'inconclusive'."
+    if diff['ci_low'] > 0 and diff['diff_mean'] >= min_effect: return 'supported'
     if diff['ci_high'] < min_effect: return 'not supported'
     return 'inconclusive'

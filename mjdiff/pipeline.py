@@ -233,7 +233,9 @@ def claim_html(c: dict) -> str:
     return (f"<h2>The paper's latent-space claim</h2><p><b>Claim.</b> {CLAIM}</p>"
             f"<p><b>Measurement.</b> The same network and budget trained jointly (σ mode <code>{c['joint_mode']}</code>) and, as the "
             f"control, on each modality alone (<code>single</code>), seeds {c['seeds']}; latent-space stage on each; paired "
-            f"differences joint − control with {int(100 * c['level'])} % t-intervals. Primary measure: <code>{c['primary']}</code>.</p>"
+            f"differences joint − control with {round(100 * c['level'])} % t-intervals; supported = interval above 0 and mean gain ≥ "
+            f"{c['min_effect']}, not supported = interval below {c['min_effect']}. Primary measure: <code>{c['primary']}</code>. "
+            f"Every measure encodes one modality with the others absent (the control's training condition).</p>"
             f"<p><b>Result: {c['verdict']}</b> at this budget ({c['budget']}).</p>"
             f"<table><tr><td>measure</td><td>joint (mean ± sd)</td><td>control</td><td>difference [CI]</td><td>verdict</td></tr>{rows}</table>")
 
@@ -242,13 +244,14 @@ def write_report(run_dir: str | Path, title: str | None = None) -> Path:
     run_dir = Path(run_dir); m = merge_metrics(run_dir)
     html = [f"<html><head><meta charset='utf-8'><title>{title or run_dir.name}</title>",
             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}td{padding:2px 8px;border-bottom:1px solid #ddd;vertical-align:top}img{max-width:100%}</style></head><body>",
-            f"<h1>mjdiff run: {title or run_dir.name}</h1>",
-            f"<p>Joint coherence: <b>{_fmt(m.get('joint_coherence'))}</b></p>",
-            "<h2>Conditional coherence</h2>", _fmt(m.get('conditional_coherence') or {})]
+            f"<h1>mjdiff run: {title or run_dir.name}</h1>"]
+    if m.get('joint_coherence') is not None: html += [f"<p>Joint coherence: <b>{_fmt(m['joint_coherence'])}</b></p>"]
+    if m.get('conditional_coherence'): html += ["<h2>Conditional coherence</h2>", _fmt(m['conditional_coherence'])]
     if 'latent_control' in m: html += [claim_html(m['latent_control'])]
     for s in SECTIONS:
         if s not in m: continue
-        html += [f"<h2>{s.replace('_', ' ')}</h2>", _fmt(m[s])]
+        if s != 'latent_control': html += [f"<h2>{s.replace('_', ' ')}</h2>", _fmt(m[s])]
+        else: html += ["<h2>latent control: figures</h2>"]
         for png in sorted((run_dir / 'figures').glob(f'{s}*.png')):
             html.append(f"<h3>{png.stem}</h3><img src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'>")
     if 'config' in m: html += ["<h2>configuration</h2>", _fmt(m['config'])]
@@ -305,16 +308,24 @@ def control_study(preset: str = 'demo_control', out: str | Path | None = None, o
                   seeds=(0, 1, 2), log_output: bool = False) -> dict:
     "Joint vs `single` training, same network and budget, paired by seed; returns the study's merged metrics."
     overrides = dict(overrides or {})
-    for k in ('sigma_mode', 'seed'):
-        if k in overrides: raise ValueError(f"parameter {k} is set by the control study; do not pass it")
+    if 'seed' in overrides: raise ValueError("parameter seed is set by the control study; use --seeds")
     cfg = resolve_config(preset, overrides)
-    if cfg.sigma_mode == 'single': raise ValueError(f"preset {preset!r} trains in 'single' mode; the study needs a joint mode")
+    if cfg.sigma_mode == 'single': raise ValueError("the control study compares a joint σ mode with 'single'; set sigma_mode to 'shared' or 'per_modality'")
+    if cfg.init_from: raise ValueError(f"the control study trains from scratch, but init_from={cfg.init_from!r}: both arms would inherit joint training")
     seeds = [int(s) for s in seeds]
     if len(seeds) < 2 or len(set(seeds)) != len(seeds): raise ValueError(f"the control study needs at least 2 distinct seeds, got {seeds}")
-    out = Path(out or Path('outputs') / preset).resolve(); (out / 'figures').mkdir(parents=True, exist_ok=True)
+    out = Path(out or Path('outputs') / (preset if 'control' in preset else f'{preset}_control')).resolve()
+    if (out / 'run_config.json').exists(): raise ValueError(f"{out} holds a `mjdiff reproduce` run; choose another --out for the control study")
+    (out / 'figures').mkdir(parents=True, exist_ok=True)
     runs = control_runs(out, (cfg.sigma_mode, 'single'), seeds)
     from mjdiff.training import atomic_save
     typed = {k: getattr(cfg, k) for k in overrides}
+    for r in runs:                                                                  # finished runs are kept only if made alike
+        done = Path(r['dir']) / 'run_config.json'
+        if not done.exists(): continue
+        want = {**asdict(resolve_config(preset, {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']})), 'preset': preset}
+        have = json.loads(done.read_text()); diff = sorted(k for k in want if have.get(k) != (list(want[k]) if isinstance(want[k], tuple) else want[k]))
+        if diff: raise ValueError(f"run {r['run']} in {out} was made with other parameters ({', '.join(f'{k}={have.get(k)!r}' for k in diff)}); use another --out")
     atomic_save({'preset': preset, 'overrides': typed, 'joint_mode': cfg.sigma_mode, 'seeds': seeds, 'runs': runs}, out / 'control_runs.json')
     for r in runs:
         if (Path(r['dir']) / 'metrics_latent_space.json').exists():
@@ -369,7 +380,7 @@ def main(argv=None):
         m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s), a.log_output)
         print(json.dumps({'joint_coherence': m.get('joint_coherence'), 'conditional_coherence': m.get('conditional_coherence')}, indent=1))
         return 0
-    except (ValueError, FileNotFoundError, StageFailed) as err:
+    except (ValueError, OSError, StageFailed) as err:
         print(f"mjdiff: error: {err}", file=sys.stderr); return 2
 
 # %% ../nbs/09_pipeline.ipynb #c024

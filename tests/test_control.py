@@ -22,16 +22,21 @@ def test_every_run_trained_in_its_mode_and_seed(study):
 
 def test_comparison_and_report(study):
     out, r = study
+    from mjdiff.latent import verdict
     m = json.loads((out / 'metrics.json').read_text())['latent_control']
-    assert m['verdict'] in ('supported', 'not supported', 'inconclusive') and m['seeds'] == [0, 1]
-    prim = m['comparisons'][m['primary']]
-    assert prim['n'] == 2 and prim['ci_low'] <= prim['diff_mean'] <= prim['ci_high']
+    assert m['seeds'] == [0, 1] and m['primary'].startswith('alignment')
+    p = m['primary']; prim = m['comparisons'][p]
     runs = {x['run']: x for x in m['runs']}
-    assert abs(prim['diff_mean'] - ((runs['per_modality_seed0'][m['primary']] + runs['per_modality_seed1'][m['primary']])
-                                    - (runs['single_seed0'][m['primary']] + runs['single_seed1'][m['primary']])) / 2) < 1e-9
-    assert 'probe bottleneck:digit' in m['comparisons']
+    for name, cmp in m['comparisons'].items():                       # differences paired by seed, read from each run
+        want = [runs[f'per_modality_seed{s}'][name] - runs[f'single_seed{s}'][name] for s in (0, 1)]
+        assert cmp['diffs'] == pytest.approx(want, abs=1e-12), name
+        assert cmp['verdict'] == verdict(cmp, m['min_effect']), name
+    lat = json.loads((out / 'per_modality_seed1' / 'metrics_latent_space.json').read_text())
+    assert runs['per_modality_seed1'][p] == pytest.approx(sum(v['top1'] for v in lat['retrieval'].values()) / len(lat['retrieval']))
+    assert m['verdict'] == prim['verdict']
+    assert {'probe joint', 'probe bottleneck:digit', 'probe scene'} <= set(m['comparisons'])
     html = (out / 'report.html').read_text()
-    assert "The paper's latent-space claim" in html and f"Result: {m['verdict']}" in html
+    assert "The paper's latent-space claim" in html and f"Result: {m['verdict']}" in html and 'Joint coherence' not in html
     assert (out / 'figures' / 'latent_control_comparison.png').is_file()
     assert json.loads(r.stdout[r.stdout.index('\n{') + 1:])['verdict'] == m['verdict']
 
@@ -40,13 +45,27 @@ def test_rerun_keeps_finished_runs(study):
     r = run_cli('control', '--preset', 'tiny', '--seeds', '0,1', '--out', str(out))
     assert r.returncode == 0 and r.stdout.count('done already, kept') == 4, r.stdout[-2000:]
 
+def test_rerun_with_other_parameters_is_refused(study):
+    out, _ = study
+    r = run_cli('control', '--preset', 'tiny', '--seeds', '0,1', '--out', str(out), '--param', 'steps=5')
+    assert r.returncode == 2 and 'was made with other parameters (steps=4)' in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
 @pytest.mark.parametrize('args, needle', [
     (['--seeds', '0'], 'at least 2 distinct seeds'),
+    (['--seeds', '1,1'], 'at least 2 distinct seeds'),
     (['--seeds', 'a,b'], '--seeds expects comma-separated integers'),
-    (['--param', 'sigma_mode=shared'], 'set by the control study'),
+    (['--param', 'seed=3'], 'use --seeds'),
+    (['--param', 'sigma_mode=single'], "compares a joint σ mode with 'single'"),
+    (['--param', 'init_from=pretrained'], 'trains from scratch'),
     (['--param', 'sigma_mode'], 'KEY=VALUE'),
 ])
 def test_bad_study_parameters(args, needle, tmp_path):
     r = run_cli('control', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
     assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / 'x' / 'control_runs.json').exists()
+
+def test_refuses_a_reproduce_run_directory(tiny_run):
+    out, _ = tiny_run
+    r = run_cli('control', '--preset', 'tiny', '--out', str(out))
+    assert r.returncode == 2 and 'holds a `mjdiff reproduce` run' in r.stderr, r.stderr
