@@ -116,11 +116,13 @@ def linear_probe(train_latents, train_labels, test_latents, test_labels, C: floa
     return float(clf.score(_flat(test_latents), np.asarray(test_labels)))
 
 def retrieval_scores(query_latents, query_labels, gallery_latents, gallery_labels, class_map: Sequence[int] | None = None,
-                     k: Sequence[int] = (1, 5)) -> dict[str, float]:
+                     k: Sequence[int] = (1, 5), center: bool = False) -> dict[str, float]:
     """Cosine-similarity retrieval of gallery `[N_g, ...]` items for queries `[N_q, ...]`: for each `k`, the hit rate `top{k}`
-    (a wanted class among the top k), `precision@{k}` and the random-ranking hit rate `chance_top{k}`."""
+    (a wanted class among the top k), `precision@{k}` and the random-ranking hit rate `chance_top{k}`. `center`: subtract
+    each set's mean first."""
     q, g = _flat(query_latents), _flat(gallery_latents)
     if q.shape[1] != g.shape[1]: raise ValueError(f"query and gallery latents differ in size: {q.shape[1]} vs {g.shape[1]}")
+    if center: q, g = q - q.mean(0), g - g.mean(0)
     yq, yg = np.asarray(query_labels), np.asarray(gallery_labels)
     want = yq if class_map is None else np.asarray(class_map)[yq]
     q /= np.linalg.norm(q, axis=1, keepdims=True).clip(1e-12); g /= np.linalg.norm(g, axis=1, keepdims=True).clip(1e-12)
