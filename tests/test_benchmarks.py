@@ -1,0 +1,29 @@
+"Smoke tests of the benchmark scripts (tiny budgets): they run, and their tables hold what they claim."
+import csv, math, os, subprocess, sys
+from pathlib import Path
+ROOT = Path(__file__).resolve().parents[1]
+PY = str(ROOT / '.venv' / 'bin' / 'python') if (ROOT / '.venv' / 'bin' / 'python').exists() else sys.executable
+
+def run(*args):
+    r = subprocess.run([PY, *args], capture_output=True, text=True, cwd=ROOT, timeout=900, env={**os.environ, 'MPLBACKEND': 'Agg'})
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+def test_loss_curves(tmp_path):
+    r = run('benchmarks/loss_curves.py', '--steps', '12', '--batch', '4', '--eval_repeats', '1', '--out', str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / 'loss_curves.csv')))
+    assert [x['precision'] for x in rows] == ['fp32', 'bf16']
+    for x in rows: assert all(math.isfinite(float(x[k])) and float(x[k]) > 0 for k in ('train_loss_last20pct', 'heldout_loss_ema', 'heldout_loss_raw'))
+    assert (tmp_path / 'curves.png').is_file() and (tmp_path / 'bf16' / 'train_log.csv').is_file()
+    assert 'held-out loss ratio' in r.stdout
+
+def test_sampling_quick(tiny_run, tmp_path):
+    out, _ = tiny_run
+    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '10', '--out', str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / 'sampling.csv')))
+    assert {(x['sampler'], x['strategy']) for x in rows} == {(s, t) for s in ('heun', 'dpmpp_2m') for t in ('replace', 'exact')}
+    for x in rows:
+        assert 0 <= float(x['coherence']) <= 1 and float(x['fd']) >= 0 and float(x['s_per_sample']) > 0
+    heun = sorted((int(x['steps']), float(x['nfe'])) for x in rows if x['sampler'] == 'heun' and x['strategy'] == 'exact')
+    assert [n for _, n in heun] == [2 * s - 1 for s, _ in heun]          # Heun: 2 evaluations per step, Euler on the last
+    assert (tmp_path / 'coherence_vs_nfe.png').is_file() and '| sampler |' in r.stdout
