@@ -2,7 +2,8 @@
 
     python benchmarks/sampling.py --run outputs/demo [--n 100] [--quick] [--out outputs/demo/bench_sampling]
 
-Uses the run's checkpoint, its configuration (`run_config.json`) and its cached evaluation classifiers. Conditions
+NFE is network evaluations per sample (`CountingDenoiser.images / samples`: classifier-free guidance's two
+evaluations per step, batched into one call, count as two). Uses the run's checkpoint, its configuration (`run_config.json`) and its cached evaluation classifiers. Conditions
 are held-out examples of every modality in turn (balanced over classes); coherence is averaged over all ordered
 pairs, FD over the generated modalities. Writes a CSV, a markdown table (printed) and a coherence-vs-NFE plot.
 The reference row is the paper's setting: 1,000-step Euler–Maruyama with `replace`.
@@ -64,7 +65,7 @@ def main(argv=None):
                 coh.append(conditional_coherence(predict(clfs[B], parts[B]), translate_labels(labels, maps, A, B)))
                 fds.append(frechet_distance(real_feats[B], features(clfs[B], parts[B])))
         secs = time.time() - t0; n_samples = a.n * len(conds)
-        rows.append(dict(sampler=sampler, strategy=strategy, steps=steps, schedule=sched, nfe=C.nfe / len(conds),
+        rows.append(dict(sampler=sampler, strategy=strategy, steps=steps, schedule=sched, nfe=C.images / n_samples,
                          coherence=float(np.mean(coh)), fd=float(np.mean(fds)), s_per_sample=secs / n_samples))
         r = rows[-1]; print(f"{sampler:15s} {strategy:9s} {steps:5d} NFE {r['nfe']:6.0f} coherence {r['coherence']:.3f} FD {r['fd']:8.2f} {r['s_per_sample'] * 1e3:7.1f} ms/sample", flush=True)
     import pandas as pd, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt

@@ -69,11 +69,11 @@ def noise_config(denoiser) -> NoiseConfig:
     return getattr(denoiser, 'noise', None) or NoiseConfig()
 
 class CountingDenoiser:
-    "Wrap `denoiser` (same contract `D(x [B,C,H,W], sigma [B,M])`); `.nfe` counts network evaluations."
+    "Wrap `denoiser` (same contract `D(x [B,C,H,W], sigma [B,M])`); `.nfe` counts calls, `.images` the examples evaluated."
     def __init__(self, denoiser: Callable):
-        self.denoiser, self.layout, self.noise, self.nfe = denoiser, denoiser.layout, noise_config(denoiser), 0
+        self.denoiser, self.layout, self.noise, self.nfe, self.images = denoiser, denoiser.layout, noise_config(denoiser), 0, 0
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        self.nfe += 1
+        self.nfe += 1; self.images += x.shape[0]
         return self.denoiser(x, sigma)
 
 # %% ../nbs/05_sampling.ipynb #c016
