@@ -277,7 +277,7 @@ def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_outpu
     try:
         pm.execute_notebook(str(src), str(out), parameters=dict(run_dir=str(run_dir), preset=preset, overrides=overrides),
                             cwd=str(run_dir), progress_bar=False, log_output=log_output, kernel_name='python3',
-                            extra_arguments=['--IPKernelApp.log_level=ERROR'])   # no kernel start-up chatter on stderr
+                            extra_arguments=['--IPKernelApp.log_level=CRITICAL'])   # no kernel chatter on stderr (start-up; the interrupt at shutdown after a failed cell)
     except pm.PapermillExecutionError as e:
         raise StageFailed(f"stage {stage!r} failed: {e.ename}: {str(e.evalue).splitlines()[0] if e.evalue else ''} (executed notebook: {out})") from None
     return out
