@@ -1,14 +1,16 @@
 """Sampling benchmark: sampler × strategy × steps → NFE, conditional coherence, Fréchet distance, seconds/sample.
 
-    python benchmarks/sampling.py --run outputs/demo [--n 100] [--quick] [--out outputs/demo/bench_sampling]
+    python benchmarks/sampling.py --run outputs/demo [--n 100] [--quick] [--out outputs/demo/bench_sampling] [--resume]
 
 NFE is network evaluations per sample (`CountingDenoiser.images / samples`: classifier-free guidance's two
 evaluations per step, batched into one call, count as two). Uses the run's checkpoint, its configuration (`run_config.json`) and its cached evaluation classifiers. Conditions
 are held-out examples of every modality in turn (balanced over classes); coherence is averaged over all ordered
 pairs, FD over the generated modalities. Writes a CSV, a markdown table (printed) and a coherence-vs-NFE plot.
 The reference row is the paper's setting: 1,000-step Euler–Maruyama with `replace`.
+Every row is appended to `rows.csv` as soon as it is measured; `--resume` keeps the rows already there (same checkpoint,
+`--n` and `--seed`) and measures only the missing ones, so a cut run loses at most one row.
 """
-import argparse, json, time
+import argparse, csv, hashlib, json, time
 from pathlib import Path
 import numpy as np, torch
 
@@ -29,11 +31,13 @@ def main(argv=None):
     ap.add_argument('--run', required=True); ap.add_argument('--n', type=int, default=100)
     ap.add_argument('--quick', action='store_true', help='fewer combinations, no 1000-step reference')
     ap.add_argument('--out', default=None); ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--resume', action='store_true', help='keep the rows already in <out>/rows.csv (same checkpoint, --n and --seed)')
     a = ap.parse_args(argv)
     run = Path(a.run); out = Path(a.out or run / 'bench_sampling'); out.mkdir(parents=True, exist_ok=True)
     rc = json.loads((run / 'run_config.json').read_text())
     cfg = RunConfig(**{k: v for k, v in rc.items() if k in RunConfig.__dataclass_fields__})
-    D = load_model(run / 'checkpoints' / 'last.pt')
+    ckpt = run / 'checkpoints' / 'last.pt'
+    D = load_model(ckpt); ckpt_id = hashlib.sha256(ckpt.read_bytes()).hexdigest()[:12]
     layout, train_sets = run_sets(cfg, 'train'); _, held = run_sets(cfg, 'heldout')
     maps = run_class_maps(cfg, layout)
     clfs, _ = train_or_load_classifiers(train_sets, held, run, epochs=cfg.clf_epochs, seed=cfg.seed, verbose=False)
@@ -50,8 +54,19 @@ def main(argv=None):
         for st in strategies:
             for steps in ([5, 10, 18] if s in ('euler', 'heun', 'dpmpp_2m') else [10, 20]):
                 combos.append((s, st, steps, 'karras'))
+    FIELDS = ['sampler', 'strategy', 'steps', 'schedule', 'nfe', 'coherence', 'fd', 's_per_sample', 'n', 'seed', 'checkpoint']
+    log, done = out / 'rows.csv', {}
+    if a.resume and log.is_file():
+        for r in csv.DictReader(open(log)):
+            if int(r['n']) == a.n and int(r['seed']) == a.seed and r['checkpoint'] == ckpt_id:
+                done[(r['sampler'], r['strategy'], int(r['steps']), r['schedule'])] = {
+                    k: (r[k] if k in ('sampler', 'strategy', 'schedule', 'checkpoint') else int(r[k]) if k in ('steps', 'n', 'seed') else float(r[k])) for k in FIELDS}
+        print(f"resuming: {len(done)} of {len(combos)} rows already measured in {log}", flush=True)
+    else:
+        with open(log, 'w', newline='') as f: csv.writer(f).writerow(FIELDS)
     rows = []
     for sampler, strategy, steps, sched in combos:
+        if (sampler, strategy, steps, sched) in done: rows.append(done[(sampler, strategy, steps, sched)]); continue
         sig = (get_sigmas_linear if sched == 'linear' else get_sigmas_karras)(steps, D.noise.sigma_min, D.noise.sigma_max)
         C = CountingDenoiser(D); coh, fds, t0 = [], [], time.time()
         kw = dict(w=1.0) if strategy == 'guidance' else {}
@@ -66,7 +81,8 @@ def main(argv=None):
                 fds.append(frechet_distance(real_feats[B], features(clfs[B], parts[B])))
         secs = time.time() - t0; n_samples = a.n * len(conds)
         rows.append(dict(sampler=sampler, strategy=strategy, steps=steps, schedule=sched, nfe=C.images / n_samples,
-                         coherence=float(np.mean(coh)), fd=float(np.mean(fds)), s_per_sample=secs / n_samples))
+                         coherence=float(np.mean(coh)), fd=float(np.mean(fds)), s_per_sample=secs / n_samples, n=a.n, seed=a.seed, checkpoint=ckpt_id))
+        with open(log, 'a', newline='') as f: csv.writer(f).writerow([rows[-1][k] for k in FIELDS])
         r = rows[-1]; print(f"{sampler:15s} {strategy:9s} {steps:5d} NFE {r['nfe']:6.0f} coherence {r['coherence']:.3f} FD {r['fd']:8.2f} {r['s_per_sample'] * 1e3:7.1f} ms/sample", flush=True)
     import pandas as pd, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     df = pd.DataFrame(rows); df.to_csv(out / 'sampling.csv', index=False)

@@ -134,9 +134,10 @@ def make_digits(split: str = 'train', train_frac: float = 0.8) -> ImageSet:
     return ImageSet(imgs[sl], d.target[sl], DEMO_CLASSES, 'digit')
 
 # %% ../nbs/01_data.ipynb #c011
-def render_word(word: str, rng: np.random.Generator, size: int = 32) -> np.ndarray:
+def render_word(word: str, rng: np.random.Generator, size: int = 32, y_jitter: int = 4) -> np.ndarray:
     """The word in Pillow's bundled font (strokes thickened by one pixel, so that the text survives at 32×32),
-    random font size and position, white on black, uint8 `[size, size]`."""
+    random font size, random horizontal position, vertical centre within ±`y_jitter` pixels of the image centre,
+    white on black, uint8 `[size, size]`."""
     from PIL import Image, ImageDraw, ImageFont
     for pt in range(int(rng.integers(9, 12)), 5, -1):        # shrink until it fits
         font = ImageFont.load_default(size=pt)
@@ -144,7 +145,8 @@ def render_word(word: str, rng: np.random.Generator, size: int = 32) -> np.ndarr
         if r - l <= size - 2 and b - t <= size - 2: break
     img = Image.new('L', (size, size), 0)
     x0 = int(rng.integers(1, size - (r - l))) - l
-    y0 = int(rng.integers(1, size - (b - t))) - t
+    lo, hi = max(1, (size - (b - t)) // 2 - y_jitter), min(size - (b - t) - 1, (size - (b - t)) // 2 + y_jitter)
+    y0 = int(rng.integers(lo, hi + 1)) - t
     ImageDraw.Draw(img).text((x0, y0), word, fill=255, font=font, stroke_width=1, stroke_fill=255)
     return np.asarray(img)
 

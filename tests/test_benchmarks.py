@@ -27,3 +27,18 @@ def test_sampling_quick(tiny_run, tmp_path):
     heun = sorted((int(x['steps']), float(x['nfe'])) for x in rows if x['sampler'] == 'heun' and x['strategy'] == 'exact')
     assert [n for _, n in heun] == [2 * s - 1 for s, _ in heun]          # Heun: 2 evaluations per step, Euler on the last
     assert (tmp_path / 'coherence_vs_nfe.png').is_file() and '| sampler |' in r.stdout
+
+def test_sampling_resume(tiny_run, tmp_path):
+    "A cut benchmark resumes: rows already in rows.csv are kept, only the missing ones are measured."
+    out, _ = tiny_run
+    run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '6', '--out', str(tmp_path))
+    lines = open(tmp_path / 'rows.csv').read().splitlines()
+    assert len(lines) == 1 + 12                                          # header + 2 samplers × 2 strategies × 3 steps
+    kept = lines[:-2]; open(tmp_path / 'rows.csv', 'w').write('\n'.join(kept) + '\n')   # as if cut after 10 rows
+    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '6', '--out', str(tmp_path), '--resume')
+    assert 'resuming: 10 of 12 rows' in r.stdout
+    assert sum(1 for l in r.stdout.splitlines() if 'ms/sample' in l) == 2       # only the two missing rows were run
+    rows = list(csv.DictReader(open(tmp_path / 'sampling.csv')))
+    assert len(rows) == 12 and open(tmp_path / 'rows.csv').read().splitlines()[:11] == kept
+    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '5', '--out', str(tmp_path), '--resume')
+    assert 'resuming: 0 of 12 rows' in r.stdout                          # another --n: nothing is reused
