@@ -92,7 +92,7 @@ class RunConfig:
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
-    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, strategy='guidance', guidance=2.0, n_robust=40,
+    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, strategy='guidance', guidance=2.0, sample_steps=12, n_robust=40,
                  robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2), latent_n=150, latent_steps=10),
     'demo_pretrain': dict(steps=7250),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
