@@ -87,11 +87,15 @@ def main(argv=None):
     import pandas as pd, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     df = pd.DataFrame(rows); df.to_csv(out / 'sampling.csv', index=False)
     print('\n' + markdown_table(df))
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for (s, st), grp in df[df.nfe <= 200].groupby(['sampler', 'strategy']): ax.plot(grp.nfe, grp.coherence, marker='o', label=f'{s}/{st}')
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = {st: f'C{i}' for i, st in enumerate(['replace', 'repaint', 'exact', 'guidance'])}      # colour: strategy
+    styles = dict(euler=('-', 'o'), heun=('--', 's'), dpmpp_2m=(':', '^'), euler_maruyama=('-.', 'v'), pc=((0, (1, 3)), 'D'))  # line, marker: sampler
+    for (s, st), grp in df[df.nfe <= 200].groupby(['sampler', 'strategy']):
+        ls, mk = styles.get(s, ('-', 'o'))
+        ax.plot(grp.nfe, grp.coherence, ls=ls, marker=mk, color=colours.get(st, 'gray'), label=f'{s}/{st}')
     ref = df[(df.steps == 1000)]
     if len(ref): ax.axhline(ref.coherence.iloc[0], color='k', ls='--', label='EM 1000 steps / replace')
-    ax.set_xscale('log'); ax.set_xlabel('network evaluations (NFE)'); ax.set_ylabel('conditional coherence'); ax.legend(fontsize=6, ncol=2)
+    ax.set_xscale('log'); ax.set_xlabel('network evaluations (NFE)'); ax.set_ylabel('conditional coherence'); ax.legend(fontsize=6, ncol=1, loc='center left', bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout(); fig.savefig(out / 'coherence_vs_nfe.png', dpi=120)
     best = df[df.nfe <= 20].sort_values('coherence', ascending=False).head(1)
     if len(best) and len(ref):
