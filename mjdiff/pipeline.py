@@ -10,6 +10,7 @@ from pathlib import Path
 from .layout import Layout
 from .networks import UNetConfig
 from .training import TrainConfig, from_params
+from .sampling import SAMPLERS, STRATEGIES
 
 # %% auto #0
 __all__ = ['PRESETS', 'STAGES', 'SECTIONS', 'CLAIM', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'run_dataset',
@@ -74,7 +75,7 @@ class RunConfig:
 
     def __post_init__(self):
         for k in ('channel_mult', 'attn_resolutions', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos'): setattr(self, k, tuple(getattr(self, k)))
-        checks = [('dataset', ('demo', 'cifar10_mnist')), ('strategy', ('replace', 'repaint', 'exact', 'guidance')),
+        checks = [('dataset', ('demo', 'cifar10_mnist')), ('strategy', STRATEGIES), ('sampler', tuple(SAMPLERS)),
                   ('sigma_mode', ('shared', 'per_modality', 'single')), ('precision', ('fp32', 'bf16'))]
         for name, allowed in checks:
             if getattr(self, name) not in allowed: raise ValueError(f"parameter {name}={getattr(self, name)!r} is not one of {allowed}")
