@@ -10,11 +10,10 @@ Prints one JSON line. Cheaper and noisier than the pipeline's stages (n = 30: ±
 import argparse, json, time
 from pathlib import Path
 import torch
-from mjdiff.pipeline import RunConfig, run_sets, run_class_maps, translate_labels
+from mjdiff.pipeline import RunConfig, run_sets, run_class_maps, cross_modal_samples, pairwise_coherence
 from mjdiff.training import load_model
-from mjdiff.sampling import conditional_sample, joint_sample, SAMPLERS
-from mjdiff.metrics import train_or_load_classifiers, predict, conditional_coherence, joint_coherence
-from mjdiff.data import to_float, balanced_indices
+from mjdiff.sampling import joint_sample, SAMPLERS
+from mjdiff.metrics import train_or_load_classifiers, predict, joint_coherence
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -31,14 +30,8 @@ def main(argv=None):
     with torch.no_grad():
         parts = layout.split(joint_sample(D, 3 * a.n, steps=a.steps, generator=torch.Generator().manual_seed(a.seed)))
         res['joint'] = joint_coherence({m: predict(clfs[m], parts[m]) for m in layout.names}, maps)
-        for A in layout.names:
-            idx = balanced_indices(held[A].labels, a.n, a.seed)
-            cond, labels = to_float(held[A].images[idx]), held[A].labels[idx]
-            x = conditional_sample(D, {A: cond}, strategy=a.strategy, sampler=SAMPLERS['heun'], steps=a.steps, w=a.w,
-                                   generator=torch.Generator().manual_seed(a.seed))
-            gen = layout.split(x)
-            for B in layout.names:
-                if B != A: res[f'{A}->{B}'] = conditional_coherence(predict(clfs[B], gen[B]), translate_labels(labels, maps, A, B))
+        gen = cross_modal_samples(D, held, a.n, a.seed, strategy=a.strategy, sampler=SAMPLERS['heun'], steps=a.steps, w=a.w)
+    res.update(pairwise_coherence(layout, gen, clfs, maps))
     pairs = [v for k, v in res.items() if '->' in k]
     print(json.dumps({'checkpoint': str(a.ckpt), **{k: round(float(v), 3) for k, v in res.items()},
                       'mean_conditional': round(float(sum(pairs) / len(pairs)), 3), 'seconds': round(time.time() - t0)}), flush=True)

@@ -14,10 +14,10 @@ import argparse, csv, hashlib, json, time
 from pathlib import Path
 import numpy as np, torch
 
-from mjdiff.pipeline import RunConfig, run_sets, run_class_maps, translate_labels
+from mjdiff.pipeline import RunConfig, run_sets, run_class_maps, cross_modal_samples, pairwise_coherence
 from mjdiff.training import load_model
-from mjdiff.sampling import conditional_sample, CountingDenoiser, SAMPLERS, get_sigmas_karras, get_sigmas_linear
-from mjdiff.metrics import train_or_load_classifiers, predict, features, conditional_coherence, frechet_distance
+from mjdiff.sampling import CountingDenoiser, SAMPLERS, get_sigmas_karras, get_sigmas_linear
+from mjdiff.metrics import train_or_load_classifiers, features, frechet_distance
 from mjdiff.data import to_float, balanced_indices
 
 def markdown_table(df) -> str:
@@ -41,10 +41,6 @@ def main(argv=None):
     layout, train_sets = run_sets(cfg, 'train'); _, held = run_sets(cfg, 'heldout')
     maps = run_class_maps(cfg, layout)
     clfs, _ = train_or_load_classifiers(train_sets, held, run, epochs=cfg.clf_epochs, seed=cfg.seed, verbose=False)
-    conds = {}
-    for A in layout.names:
-        idx = balanced_indices(held[A].labels, a.n, a.seed)
-        conds[A] = (to_float(held[A].images[idx]), held[A].labels[idx])
     real_feats = {n: features(clfs[n], to_float(held[n].images[balanced_indices(held[n].labels, min(1000, len(held[n])), a.seed)])) for n in layout.names}
 
     combos = [('euler_maruyama', 'replace', 1000, 'linear')] if not a.quick else []
@@ -68,18 +64,13 @@ def main(argv=None):
     for sampler, strategy, steps, sched in combos:
         if (sampler, strategy, steps, sched) in done: rows.append(done[(sampler, strategy, steps, sched)]); continue
         sig = (get_sigmas_linear if sched == 'linear' else get_sigmas_karras)(steps, D.noise.sigma_min, D.noise.sigma_max)
-        C = CountingDenoiser(D); coh, fds, t0 = [], [], time.time()
+        C, t0 = CountingDenoiser(D), time.time()
         kw = dict(w=1.0) if strategy == 'guidance' else {}
-        for A, (cond, labels) in conds.items():
-            g = torch.Generator().manual_seed(a.seed)
-            with torch.no_grad():
-                x = conditional_sample(C, {A: cond}, strategy=strategy, sampler=SAMPLERS[sampler], sigmas=sig, generator=g, **kw)
-            parts = layout.split(x)
-            for B in layout.names:
-                if B == A: continue
-                coh.append(conditional_coherence(predict(clfs[B], parts[B]), translate_labels(labels, maps, A, B)))
-                fds.append(frechet_distance(real_feats[B], features(clfs[B], parts[B])))
-        secs = time.time() - t0; n_samples = a.n * len(conds)
+        gen = cross_modal_samples(C, held, a.n, a.seed, strategy=strategy, sampler=SAMPLERS[sampler], sigmas=sig, **kw)
+        secs = time.time() - t0
+        coh = list(pairwise_coherence(layout, gen, clfs, maps).values())
+        fds = [frechet_distance(real_feats[B], features(clfs[B], layout.split(x)[B])) for A, (x, _) in gen.items() for B in layout.names if B != A]
+        n_samples = a.n * len(gen)
         rows.append(dict(sampler=sampler, strategy=strategy, steps=steps, schedule=sched, nfe=C.images / n_samples,
                          coherence=float(np.mean(coh)), fd=float(np.mean(fds)), s_per_sample=secs / n_samples, n=a.n, seed=a.seed, checkpoint=ckpt_id))
         with open(log, 'a', newline='') as f: csv.writer(f).writerow([rows[-1][k] for k in FIELDS])

@@ -15,8 +15,9 @@ from .sampling import SAMPLERS, STRATEGIES
 # %% auto #0
 __all__ = ['PRESETS', 'STAGES', 'SECTIONS', 'CLAIM', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'run_dataset',
            'pretrained_path', 'resolve_init', 'setup_stage', 'save_figure', 'run_class_maps', 'translate_labels',
-           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage',
-           'reproduce', 'control_runs', 'control_study', 'export_checkpoint', 'main']
+           'sampling_kwargs', 'cross_modal_samples', 'pairwise_coherence', 'write_metrics', 'merge_metrics',
+           'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'reproduce', 'control_runs',
+           'control_study', 'export_checkpoint', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 @dataclass
@@ -193,6 +194,34 @@ def translate_labels(labels, maps: dict, src: str, dst: str):
     import numpy as np
     inv = {c: k for k, c in enumerate(maps[src])}
     return np.array([maps[dst][inv[int(a)]] for a in labels])
+
+# %% ../nbs/09_pipeline.ipynb #c015b
+def sampling_kwargs(cfg: RunConfig, strategy: str | None = None, steps: int | None = None) -> dict:
+    "`conditional_sample`'s settings for the run: strategy, sampler, steps, and `w = cfg.guidance` for 'guidance' only."
+    strategy = strategy or cfg.strategy
+    return dict(strategy=strategy, sampler=SAMPLERS[cfg.sampler], steps=steps or cfg.sample_steps,
+                w=cfg.guidance if strategy == 'guidance' else 0.0)
+
+def cross_modal_samples(denoiser, held_sets: dict, n: int, seed: int = 0, device=None, **sampling) -> dict:
+    """Condition on `n` held-out examples of each modality in turn (balanced over classes) and sample the others:
+    `{A: (x [n, C, H, W] float32 on the CPU, condition labels [n])}`. `sampling` goes to `conditional_sample`."""
+    import torch
+    from mjdiff.sampling import conditional_sample
+    from mjdiff.data import to_float, balanced_indices
+    out = {}
+    for A, held in held_sets.items():
+        idx = balanced_indices(held.labels, n, seed)
+        cond = to_float(held.images[idx]).to(device or 'cpu')
+        g = torch.Generator(device or 'cpu').manual_seed(seed)
+        with torch.no_grad(): out[A] = (conditional_sample(denoiser, {A: cond}, generator=g, **sampling).cpu(), held.labels[idx])
+    return out
+
+def pairwise_coherence(layout: Layout, generated: dict, classifiers: dict, maps: dict) -> dict[str, float]:
+    "`{'A->B': coh(A → B)}` for every condition `A` in `generated` (from `cross_modal_samples`) and every other `B`."
+    from mjdiff.metrics import predict, conditional_coherence
+    return {f'{A}->{B}': conditional_coherence(predict(classifiers[B], layout.split(x)[B]), translate_labels(labels, maps, A, B))
+            for A, (x, labels) in generated.items() for B in layout.names if B != A}
+
 
 # %% ../nbs/09_pipeline.ipynb #c017
 def write_metrics(run_dir: str | Path, stage: str, metrics: dict) -> Path:
