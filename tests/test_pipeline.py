@@ -82,7 +82,7 @@ def test_cifar10_mnist_stages_on_real_data(tmp_path):
 def test_every_sampler_with_every_strategy(tiny_run):
     "Each sampler × strategy, chosen by the pipeline's string parameters as papermill passes them, samples the tiny model."
     import torch
-    from mjdiff.pipeline import resolve_config
+    from mjdiff.pipeline import resolve_config, sampling_kwargs
     from mjdiff.sampling import SAMPLERS, STRATEGIES, conditional_sample
     from mjdiff.training import load_model
     out, _ = tiny_run
@@ -92,7 +92,6 @@ def test_every_sampler_with_every_strategy(tiny_run):
         for st in STRATEGIES:
             cfg = resolve_config('tiny', {'sampler': s, 'strategy': st, 'guidance': '1.5'})
             with torch.no_grad():
-                x = conditional_sample(D, {A: cond}, strategy=cfg.strategy, sampler=SAMPLERS[cfg.sampler], steps=cfg.sample_steps,
-                                       w=cfg.guidance if st == 'guidance' else 0.0, generator=torch.Generator().manual_seed(0))
+                x = conditional_sample(D, {A: cond}, **sampling_kwargs(cfg), generator=torch.Generator().manual_seed(0))
             assert x.shape == (2, lay.channels, lay.size, lay.size) and torch.isfinite(x).all(), (s, st)
             if st in ('exact', 'guidance'): assert torch.equal(lay.split(x)[A], cond), (s, st)   # the condition is held at σ = 0
