@@ -1,8 +1,8 @@
 """Quick coherence check of one demo checkpoint (e.g. an intermediate `last.pt` of `demo_pretrain`, copied aside).
 
-    python benchmarks/checkpoint_coherence.py CKPT [--n 30] [--strategy exact] [--w 0] [--steps 18] [--cache DIR] [--clf-epochs E]
+    python benchmarks/checkpoint_coherence.py CKPT [--n 30] [--strategy exact] [--w 0] [--joint-w 0] [--steps 18] [--cache DIR] [--clf-epochs E]
 
-Joint coherence of 3·n joint samples and conditional coherence of every ordered pair on n held-out conditions per
+Joint coherence of 3·n joint samples (joint guidance of weight `--joint-w`) and conditional coherence of every ordered pair on n held-out conditions per
 modality (balanced over classes), Heun sampler, on the embedded demo data with the pipeline's default settings.
 The evaluation classifiers are trained once and cached in `--cache` (default `outputs/checkpoint_coherence`).
 Prints one JSON line. Cheaper and noisier than the pipeline's stages (n = 30: ±0.09 per pair).
@@ -19,6 +19,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('ckpt'); ap.add_argument('--n', type=int, default=30); ap.add_argument('--steps', type=int, default=18)
     ap.add_argument('--strategy', default='exact'); ap.add_argument('--w', type=float, default=0.0)
+    ap.add_argument('--joint-w', type=float, default=0.0, help='joint guidance weight of the joint samples')
     ap.add_argument('--cache', default='outputs/checkpoint_coherence'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--clf-epochs', type=int, default=None, help="evaluation classifiers' epochs (default: the pipeline's)")
     a = ap.parse_args(argv)
@@ -28,7 +29,7 @@ def main(argv=None):
     clfs, _ = train_or_load_classifiers(train, held, Path(a.cache), epochs=a.clf_epochs or cfg.clf_epochs, seed=a.seed, verbose=False)
     res = {}
     with torch.no_grad():
-        parts = layout.split(joint_sample(D, 3 * a.n, steps=a.steps, generator=torch.Generator().manual_seed(a.seed)))
+        parts = layout.split(joint_sample(D, 3 * a.n, steps=a.steps, w=a.joint_w, generator=torch.Generator().manual_seed(a.seed)))
         res['joint'] = joint_coherence({m: predict(clfs[m], parts[m]) for m in layout.names}, maps)
         gen = cross_modal_samples(D, held, a.n, a.seed, strategy=a.strategy, sampler=SAMPLERS['heun'], steps=a.steps, w=a.w)
     res.update(pairwise_coherence(layout, gen, clfs, maps))

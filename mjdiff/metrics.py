@@ -20,7 +20,7 @@ from .training import CheckpointError, atomic_save
 __all__ = ['INCEPTION_FILE', 'Classifier', 'as_images', 'as_labels', 'ClassifierConfig', 'random_shift', 'predict', 'features',
            'accuracy', 'recalibrate_bn', 'train_classifier', 'fingerprint', 'save_classifier', 'read_meta',
            'load_classifier', 'train_or_load_classifiers', 'conditional_coherence', 'joint_coherence',
-           'coherence_matrix', 'frechet_distance_from_stats', 'frechet_distance', 'robustness_auc',
+           'coherence_matrix', 'class_balance', 'frechet_distance_from_stats', 'frechet_distance', 'robustness_auc',
            'inception_features']
 
 # %% ../nbs/07_metrics.ipynb #c006
@@ -257,6 +257,12 @@ def coherence_matrix(pred_a, pred_b, n_classes: int | None = None, normalize: st
     a, b = np.asarray(pred_a), np.asarray(pred_b)
     K = n_classes or int(max(a.max(), b.max())) + 1
     return confusion_matrix(a, b, labels=np.arange(K), normalize=normalize)
+
+def class_balance(pred, n_classes: int = 10) -> float:
+    "Entropy of the predicted classes `[N]` divided by log K: 1 when every class is equally frequent, 0 when one class."
+    p = np.bincount(np.asarray(pred), minlength=n_classes)[:n_classes] / max(len(pred), 1)
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum() / np.log(n_classes))
 
 # %% ../nbs/07_metrics.ipynb #c029
 def _psd_sqrt(S: np.ndarray) -> np.ndarray:

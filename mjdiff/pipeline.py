@@ -58,7 +58,8 @@ class RunConfig:
     sampler: str = 'heun'
     sample_steps: int = 18
     strategy: str = 'exact'               # replace | repaint | exact | guidance
-    guidance: float = 0.0
+    guidance: float = 0.0                 # guidance weight w of strategy 'guidance'
+    joint_guidance: float = 0.0           # joint guidance weight of the joint samples (0: none; needs a per_modality model)
     n_joint: int = 200                    # joint samples
     n_cond: int = 200                     # held-out conditions per ordered pair
     clf_epochs: int = 8
@@ -82,6 +83,8 @@ class RunConfig:
             if getattr(self, name) not in allowed: raise ValueError(f"parameter {name}={getattr(self, name)!r} is not one of {allowed}")
         for name in ('steps', 'batch_size', 'n_joint', 'n_cond', 'sample_steps', 'nproc', 'latent_n'):
             if getattr(self, name) < (0 if name == 'steps' else 1): raise ValueError(f"parameter {name} must be positive, got {getattr(self, name)}")
+        if self.joint_guidance < 0 or self.guidance < 0: raise ValueError(f"parameters guidance={self.guidance} and joint_guidance={self.joint_guidance} must be ≥ 0")
+        if self.joint_guidance and self.sigma_mode != 'per_modality': raise ValueError(f"parameter joint_guidance={self.joint_guidance} needs sigma_mode='per_modality' (a {self.sigma_mode!r} model never saw one modality alone)")
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
 
     def unet(self) -> UNetConfig:
@@ -94,7 +97,7 @@ class RunConfig:
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
-    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, strategy='guidance', guidance=2.0, sample_steps=12, n_robust=40,
+    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, strategy='guidance', guidance=2.0, joint_guidance=2.0, sample_steps=12, n_robust=40,
                  robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2), latent_n=150, latent_steps=10),
     'demo_pretrain': dict(steps=11500),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),

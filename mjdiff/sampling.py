@@ -15,7 +15,7 @@ __all__ = ['STRATEGIES', 'SAMPLERS', 'get_sigmas_karras', 'get_sigmas_linear', '
            'levels', 'to_d', 'denoise', 'noise_config', 'CountingDenoiser', 'sample_euler', 'sample_heun',
            'sample_dpmpp_2m', 'check_non_increasing', 'reverse_sde_step', 'sample_euler_maruyama', 'modality_norm',
            'langevin_step_size', 'sample_pc', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'GuidedDenoiser',
-           'estimate_noise_level', 'default_sigmas', 'conditional_sample', 'joint_sample']
+           'JointGuidedDenoiser', 'estimate_noise_level', 'default_sigmas', 'conditional_sample', 'joint_sample']
 
 # %% ../nbs/05_sampling.ipynb #c006
 def get_sigmas_karras(n: int, sigma_min: float = 0.002, sigma_max: float = 80., rho: float = 7., device=None) -> torch.Tensor:
@@ -268,6 +268,27 @@ class GuidedDenoiser:
         D_c, D_u = self.denoiser(torch.cat([x, x_u]), torch.cat([sigma, sigma_u])).chunk(2)
         return torch.where(self.cond_c.to(x.device), D_c, D_c + self.w * (D_c - D_u))
 
+# %% ../nbs/05_sampling.ipynb #c043b
+class JointGuidedDenoiser:
+    "Joint guidance: D_m + w (D_m − D_m(σ_{k≠m} = σ_max)) for every modality m; M + 1 evaluations in one batched call; same contract."
+    def __init__(self, denoiser: Callable, w: float, generator: torch.Generator):
+        self.denoiser, self.layout, self.noise, self.w, self.generator = denoiser, denoiser.layout, noise_config(denoiser), w, generator
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        if self.w == 0: return self.denoiser(x, sigma)
+        lay, xs, sigmas = self.layout, [x], [sigma]
+        s = lay.channel_sigma(sigma)
+        for name in lay.names:                                          # modality m alone: the others dropped by noise
+            sigma_m = torch.where(lay.modality_mask([name]).to(sigma.device), sigma, torch.full_like(sigma, self.noise.sigma_max))
+            s_m = lay.channel_sigma(sigma_m)
+            xs.append(x + ((s_m ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, self.generator, x.device)).to(x.dtype))
+            sigmas.append(sigma_m)
+        D_c, *D_alone = self.denoiser(torch.cat(xs), torch.cat(sigmas)).chunk(lay.M + 1)
+        out = D_c.clone()
+        for name, D_m in zip(lay.names, D_alone):
+            sl = lay.slices[name]
+            out[:, sl] = D_c[:, sl] + self.w * (D_c[:, sl] - D_m[:, sl])
+        return out
+
 # %% ../nbs/05_sampling.ipynb #c045
 def estimate_noise_level(y: torch.Tensor) -> torch.Tensor:
     "Donoho's σ̂ = median|HH| / 0.6745 from the finest diagonal Haar coefficients of each image: `[B,C,H,W]` -> `[B]`."
@@ -321,13 +342,15 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     exact = lay.channel_mask([n for n in cond if n not in noise_levels]).reshape(1, -1, 1, 1).to(y0.device)
     return torch.where(exact, obs, x.to(torch.float32))
 
-def joint_sample(denoiser: Callable, n: int, *, sampler: Callable = sample_heun, sigmas=None, steps: int = 18,
+def joint_sample(denoiser: Callable, n: int, *, sampler: Callable = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,
                  generator: torch.Generator | None = None, device=None, **sampler_kwargs) -> torch.Tensor:
-    "Draw `n` joint samples `[n, C, H, W]` (float32): all modalities at equal σ, from x = σ_0 ε."
+    "Draw `n` joint samples `[n, C, H, W]` (float32): all modalities at equal σ, from x = σ_0 ε; `w` > 0: joint guidance."
     lay, g = denoiser.layout, make_generator(generator)
+    if w < 0: raise ValueError(f"joint guidance weight w = {w} must be ≥ 0")
     sigmas = default_sigmas(denoiser, steps, device) if sigmas is None else torch.as_tensor(sigmas, dtype=torch.float64, device=device)
     x = sigmas[0] * randn((n, lay.channels, lay.size, lay.size), g, device)
-    return sampler(denoiser, x, sigmas, generator=g, **sampler_kwargs)
+    D = JointGuidedDenoiser(denoiser, w, g) if w else denoiser
+    return sampler(D, x, sigmas, generator=g, **sampler_kwargs)
 
 # %% ../nbs/05_sampling.ipynb #c064
 SAMPLERS = {'euler': sample_euler, 'heun': sample_heun, 'dpmpp_2m': sample_dpmpp_2m,

@@ -12,8 +12,8 @@ def run_cli(*args, timeout=900, **kw):
 
 @pytest.fixture(scope='session')
 def tiny_run(tmp_path_factory):
-    "One end-to-end `mjdiff reproduce --preset tiny` run shared by the pipeline tests."
+    "One end-to-end `mjdiff reproduce --preset tiny` run shared by the pipeline tests (with joint guidance, as the demo)."
     out = tmp_path_factory.mktemp('runs') / 'tiny'
-    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out))
+    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', 'joint_guidance=1')
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return out, r

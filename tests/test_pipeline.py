@@ -12,6 +12,9 @@ def test_all_stages_write_their_outputs(tiny_run):
         assert (out / f'metrics_{s}.json').is_file(), s
     m = json.loads((out / 'metrics.json').read_text())
     assert 0.0 <= m['joint_coherence'] <= 1.0
+    js = m['joint_sampling']
+    assert js['joint_guidance'] == 1.0 and set(js['class_balance']) == {'digit', 'word', 'scene'}
+    assert all(0.0 <= v <= 1.0 for v in js['class_balance'].values())
     pairs = {f'{a}->{b}' for a in ['digit', 'word', 'scene'] for b in ['digit', 'word', 'scene'] if a != b}
     assert set(m['conditional_coherence']) == pairs
     assert all(0.0 <= v <= 1.0 for v in m['conditional_coherence'].values())
@@ -37,6 +40,8 @@ def test_rerun_resumes_and_continues(tiny_run, tmp_path):
     (['--param', 'strategy=magic'], 'strategy'),
     (['--param', 'sampler=magic'], "parameter sampler='magic' is not one of"),
     (['--param', 'steps'], 'KEY=VALUE'),
+    (['--param', 'joint_guidance=-1'], 'must be ≥ 0'),
+    (['--param', 'sigma_mode=shared', '--param', 'joint_guidance=1'], "joint_guidance=1.0 needs sigma_mode='per_modality'"),
     (['--stages', 'train,fly'], "unknown stage 'fly'"),
 ])
 def test_bad_parameters_fail_fast_with_one_line(args, needle, tmp_path):
