@@ -41,6 +41,7 @@ class RunConfig:
     batch_size: int = 64
     lr: float = 2e-3
     warmup: int = 200
+    lr_decay: int = 0                     # linear LR decay to 0 over the last lr_decay steps (all steps if fewer; 0: none)
     ema_decay: float = 0.999
     grad_clip: float = 1.0
     sigma_mode: str = 'per_modality'
@@ -81,6 +82,7 @@ class RunConfig:
                   ('sigma_mode', ('shared', 'per_modality', 'single')), ('precision', ('fp32', 'bf16'))]
         for name, allowed in checks:
             if getattr(self, name) not in allowed: raise ValueError(f"parameter {name}={getattr(self, name)!r} is not one of {allowed}")
+        if self.lr_decay < 0: raise ValueError(f"parameter lr_decay must be ≥ 0, got {self.lr_decay}")
         for name in ('steps', 'batch_size', 'n_joint', 'n_cond', 'sample_steps', 'nproc', 'latent_n'):
             if getattr(self, name) < (0 if name == 'steps' else 1): raise ValueError(f"parameter {name} must be positive, got {getattr(self, name)}")
         if self.joint_guidance < 0 or self.guidance < 0: raise ValueError(f"parameters guidance={self.guidance} and joint_guidance={self.joint_guidance} must be ≥ 0")
@@ -97,7 +99,7 @@ class RunConfig:
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
-    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, strategy='guidance', guidance=2.0, joint_guidance=2.0, sample_steps=12, n_robust=40,
+    'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, lr_decay=150, strategy='guidance', guidance=2.0, joint_guidance=2.0, sample_steps=12, n_robust=40,
                  robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2), latent_n=150, latent_steps=10),
     'demo_pretrain': dict(steps=11500),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),

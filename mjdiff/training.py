@@ -18,7 +18,7 @@ from .networks import UNet, UNetConfig, n_params
 __all__ = ['LOG_FIELDS', 'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
            'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint', 'load_model', 'ema_update',
            'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed',
-           'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
+           'lr_at', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 @dataclass
@@ -28,6 +28,7 @@ class TrainConfig:
     batch_size: int = 64              # global batch (split across processes under DDP)
     lr: float = 1e-3
     warmup: int = 200                 # linear LR warm-up steps
+    lr_decay: int = 0                 # linear LR decay to 0 over the last lr_decay steps (all steps if fewer; 0: none)
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     ema_decay: float = 0.999
@@ -183,6 +184,11 @@ def teardown_distributed():
 # %% ../nbs/06_training.ipynb #c020
 LOG_FIELDS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'images_per_s', 'seconds']
 
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    "Learning rate of 0-based step `step`: linear warm-up, constant, linear decay to 0 over the last `cfg.lr_decay` steps (all if fewer)."
+    decay = min(1.0, (cfg.steps - step) / min(cfg.lr_decay, cfg.steps)) if cfg.lr_decay else 1.0
+    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup)) * decay
+
 def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     "AdamW; `cfg.foreach`: the fused kernel when the device has one, else the foreach one; off: the per-tensor loop."
     from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
@@ -242,7 +248,7 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
         epoch, x_all = next(batches)
         sigma_all, eps_all = step_noise(step, cfg.batch_size, D, cfg, device, rank, world)
         torch.manual_seed(cfg.seed * 1_000_003 + step * 16 + rank + 8)          # dropout
-        lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+        lr = lr_at(step, cfg)
         for pg in opt.param_groups: pg['lr'] = lr
         opt.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=device)

@@ -41,6 +41,7 @@ def test_rerun_resumes_and_continues(tiny_run, tmp_path):
     (['--param', 'sampler=magic'], "parameter sampler='magic' is not one of"),
     (['--param', 'steps'], 'KEY=VALUE'),
     (['--param', 'joint_guidance=-1'], 'must be ≥ 0'),
+    (['--param', 'lr_decay=-5'], 'parameter lr_decay must be ≥ 0'),
     (['--param', 'sigma_mode=shared', '--param', 'joint_guidance=1'], "joint_guidance=1.0 needs sigma_mode='per_modality'"),
     (['--stages', 'train,fly'], "unknown stage 'fly'"),
 ])
