@@ -48,7 +48,7 @@ docs: install
 	  || echo "docs: quarto-cli could not be installed (log: $(VENV)/quarto-install.log); building the preview without Quarto"
 	PATH="$(CURDIR)/$(BIN):$$PATH" OMP_NUM_THREADS=1 $(BIN)/python tools/build_docs.py
 
-# Rebuild the shipped demo weights from scratch (11,500 steps: about 2 h 20 min on 2 idle CPU cores), then strip them to EMA weights.
+# Rebuild the shipped demo weights from scratch (19,500 steps: about 3 h 50 min on 2 idle CPU cores), then strip them to EMA weights.
 demo-checkpoint: install
 	$(BIN)/mjdiff reproduce --preset demo_pretrain --out outputs/demo_pretrain --stages train
 	$(BIN)/mjdiff export-checkpoint outputs/demo_pretrain/checkpoints/last.pt mjdiff/assets/demo.pt

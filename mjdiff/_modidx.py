@@ -302,4 +302,5 @@ d = { 'settings': { 'branch': 'main',
                                  'mjdiff.training.teardown_distributed': ('training.html#teardown_distributed', 'mjdiff/training.py'),
                                  'mjdiff.training.torchrun_command': ('training.html#torchrun_command', 'mjdiff/training.py'),
                                  'mjdiff.training.train': ('training.html#train', 'mjdiff/training.py'),
-                                 'mjdiff.training.train_distributed': ('training.html#train_distributed', 'mjdiff/training.py')}}}
+                                 'mjdiff.training.train_distributed': ('training.html#train_distributed', 'mjdiff/training.py'),
+                                 'mjdiff.training.truncate_log': ('training.html#truncate_log', 'mjdiff/training.py')}}}

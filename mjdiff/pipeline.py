@@ -101,7 +101,7 @@ class RunConfig:
 PRESETS: dict[str, dict] = {
     'demo': dict(init_from='pretrained', steps=150, warmup=1, lr=5e-4, lr_decay=150, strategy='guidance', guidance=2.0, joint_guidance=2.0, sample_steps=12, n_robust=40,
                  robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2), latent_n=150, latent_steps=10),
-    'demo_pretrain': dict(steps=11500),
+    'demo_pretrain': dict(steps=19500, lr_decay=3000),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,

@@ -18,7 +18,7 @@ from .networks import UNet, UNetConfig, n_params
 __all__ = ['LOG_FIELDS', 'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
            'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint', 'load_model', 'ema_update',
            'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed',
-           'lr_at', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
+           'truncate_log', 'lr_at', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 @dataclass
@@ -184,6 +184,15 @@ def teardown_distributed():
 # %% ../nbs/06_training.ipynb #c020
 LOG_FIELDS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'images_per_s', 'seconds']
 
+def truncate_log(path: Path, step: int):
+    "Keep the header and the rows of steps ≤ `step` of the CSV log (written atomically)."
+    with open(path, newline='') as f: rows = list(csv.reader(f))
+    keep = rows[:1] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    if len(keep) == len(rows): return
+    tmp = path.with_suffix('.csv.tmp')
+    with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
+    os.replace(tmp, path)
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     "Learning rate of 0-based step `step`: linear warm-up, constant, linear decay to 0 over the last `cfg.lr_decay` steps (all if fewer)."
     decay = min(1.0, (cfg.steps - step) / min(cfg.lr_decay, cfg.steps)) if cfg.lr_decay else 1.0
@@ -235,6 +244,7 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     log_path = run_dir / 'train_log.csv'
     if rank == 0 and (step == 0 or not log_path.exists()):
         with open(log_path, 'w', newline='') as f: csv.writer(f).writerow(LOG_FIELDS)
+    elif rank == 0: truncate_log(log_path, step)              # rows a stopped run logged after its last checkpoint
     bar = None
     if progress and rank == 0:
         from tqdm.auto import tqdm
