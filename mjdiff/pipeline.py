@@ -86,7 +86,7 @@ class RunConfig:
         for name in ('steps', 'batch_size', 'n_joint', 'n_cond', 'sample_steps', 'nproc', 'latent_n'):
             if getattr(self, name) < (0 if name == 'steps' else 1): raise ValueError(f"parameter {name} must be positive, got {getattr(self, name)}")
         if self.joint_guidance < 0 or self.guidance < 0: raise ValueError(f"parameters guidance={self.guidance} and joint_guidance={self.joint_guidance} must be ≥ 0")
-        if self.joint_guidance and self.sigma_mode != 'per_modality': raise ValueError(f"parameter joint_guidance={self.joint_guidance} needs sigma_mode='per_modality' (a {self.sigma_mode!r} model never saw one modality alone)")
+        if self.joint_guidance and self.sigma_mode != 'per_modality': raise ValueError(f"parameter joint_guidance={self.joint_guidance} needs sigma_mode='per_modality', not {self.sigma_mode!r}; set joint_guidance=0")
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
 
     def unet(self) -> UNetConfig:
@@ -355,11 +355,15 @@ def control_study(preset: str = 'demo_control', out: str | Path | None = None, o
     runs = control_runs(out, (cfg.sigma_mode, 'single'), seeds)
     from mjdiff.training import atomic_save
     typed = {k: getattr(cfg, k) for k in overrides}
+    wants = {r['run']: {**asdict(resolve_config(preset, {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']})), 'preset': preset}
+             for r in runs}                                                          # every arm's parameters checked before any runs
+    defaults = asdict(RunConfig())
     for r in runs:                                                                  # finished runs are kept only if made alike
         done = Path(r['dir']) / 'run_config.json'
         if not done.exists(): continue
-        want = {**asdict(resolve_config(preset, {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']})), 'preset': preset}
-        have = json.loads(done.read_text()); diff = sorted(k for k in want if have.get(k) != (list(want[k]) if isinstance(want[k], tuple) else want[k]))
+        want, have = wants[r['run']], json.loads(done.read_text())
+        have = {**{k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}, **have}    # parameters added since: their defaults
+        diff = sorted(k for k in want if have.get(k) != (list(want[k]) if isinstance(want[k], tuple) else want[k]))
         if diff: raise ValueError(f"run {r['run']} in {out} was made with other parameters ({', '.join(f'{k}={have.get(k)!r}' for k in diff)}); use another --out")
     atomic_save({'preset': preset, 'overrides': typed, 'joint_mode': cfg.sigma_mode, 'seeds': seeds, 'runs': runs}, out / 'control_runs.json')
     for r in runs:

@@ -262,7 +262,7 @@ class GuidedDenoiser:
         self.cond_c = self.layout.channel_mask(conditions).reshape(1, -1, 1, 1)
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         if self.w == 0: return self.denoiser(x, sigma)
-        sigma_u = torch.where(self.cond_m.to(sigma.device), torch.full_like(sigma, self.noise.sigma_max), sigma)
+        sigma_u = torch.where(self.cond_m.to(sigma.device), sigma.clamp(min=self.noise.sigma_max), sigma)   # ≥ σ (churn may pass σ_max)
         s, s_u = self.layout.channel_sigma(sigma), self.layout.channel_sigma(sigma_u)
         x_u = x + ((s_u ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, self.generator, x.device)).to(x.dtype)
         D_c, D_u = self.denoiser(torch.cat([x, x_u]), torch.cat([sigma, sigma_u])).chunk(2)
@@ -278,7 +278,7 @@ class JointGuidedDenoiser:
         lay, xs, sigmas = self.layout, [x], [sigma]
         s = lay.channel_sigma(sigma)
         for name in lay.names:                                          # modality m alone: the others dropped by noise
-            sigma_m = torch.where(lay.modality_mask([name]).to(sigma.device), sigma, torch.full_like(sigma, self.noise.sigma_max))
+            sigma_m = torch.where(lay.modality_mask([name]).to(sigma.device), sigma, sigma.clamp(min=self.noise.sigma_max))
             s_m = lay.channel_sigma(sigma_m)
             xs.append(x + ((s_m ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, self.generator, x.device)).to(x.dtype))
             sigmas.append(sigma_m)

@@ -185,9 +185,9 @@ def teardown_distributed():
 LOG_FIELDS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'images_per_s', 'seconds']
 
 def truncate_log(path: Path, step: int):
-    "Keep the header and the rows of steps ≤ `step` of the CSV log (written atomically)."
+    "Keep the header and the complete rows of steps ≤ `step` of the CSV log (written atomically)."
     with open(path, newline='') as f: rows = list(csv.reader(f))
-    keep = rows[:1] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(LOG_FIELDS) and r[0].isdigit() and int(r[0]) <= step]   # partial rows go too
     if len(keep) == len(rows): return
     tmp = path.with_suffix('.csv.tmp')
     with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)

@@ -44,9 +44,10 @@ def test_sampling_resume(tiny_run, tmp_path):
     assert 'resuming: 0 of 12 rows' in r.stdout                          # another --n: nothing is reused
 
 def test_checkpoint_coherence(tmp_path):
-    "The quick checkpoint check on the shipped demo weights: joint + all 6 ordered pairs, and their mean."
+    "The quick checkpoint check on the shipped demo weights (joint guidance on): joint + all 6 ordered pairs, and their mean."
     import json
-    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--clf-epochs', '1', '--cache', str(tmp_path))
+    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--joint-w', '2',
+            '--clf-epochs', '1', '--cache', str(tmp_path))
     res = json.loads(r.stdout.strip().splitlines()[-1])
     pairs = {k: v for k, v in res.items() if '->' in k}
     assert set(pairs) == {f'{a}->{b}' for a in ('digit', 'word', 'scene') for b in ('digit', 'word', 'scene') if a != b}

@@ -42,6 +42,9 @@ def test_comparison_and_report(study):
 
 def test_rerun_keeps_finished_runs(study):
     out, _ = study
+    rc = out / 'single_seed1' / 'run_config.json'                     # a run made before a parameter existed: its default
+    cfg = json.loads(rc.read_text()); assert cfg.pop('joint_guidance') == 0.0 and cfg.pop('lr_decay') == 0
+    rc.write_text(json.dumps(cfg))
     r = run_cli('control', '--preset', 'tiny', '--seeds', '0,1', '--out', str(out))
     assert r.returncode == 0 and r.stdout.count('done already, kept') == 4, r.stdout[-2000:]
 
@@ -58,6 +61,7 @@ def test_rerun_with_other_parameters_is_refused(study):
     (['--param', 'seed=3'], 'use --seeds'),
     (['--param', 'sigma_mode=single'], "compares a joint σ mode with 'single'"),
     (['--param', 'init_from=pretrained'], 'trains from scratch'),
+    (['--param', 'joint_guidance=1'], "needs sigma_mode='per_modality', not 'single'"),     # the single arm, refused before any run
     (['--param', 'sigma_mode'], 'KEY=VALUE'),
 ])
 def test_bad_study_parameters(args, needle, tmp_path):
