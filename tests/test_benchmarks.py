@@ -54,3 +54,13 @@ def test_checkpoint_coherence(tmp_path):
     assert all(0 <= v <= 1 for v in [*pairs.values(), res['joint']])
     assert abs(res['mean_conditional'] - sum(pairs.values()) / 6) < 2e-3
     assert any(tmp_path.iterdir())                                        # the evaluation classifiers were cached
+
+def test_joint_guidance(tiny_run, tmp_path):
+    "w = 0 and w = 2 on the tiny run: NFE (M + 1 = 4 evaluations per call with guidance), coherence and balance in range."
+    out, _ = tiny_run
+    r = run('benchmarks/joint_guidance.py', '--run', str(out), '--n', '8', '--w', '0,2', '--steps', '3', '--out', str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / 'joint_guidance.csv')))
+    assert [float(x['w']) for x in rows] == [0.0, 2.0]
+    assert [float(x['nfe']) for x in rows] == [5.0, 20.0]                   # Heun 3 steps: 5 calls; × (M + 1) with guidance
+    for x in rows: assert 0 <= float(x['joint_coherence']) <= 1 and 0 <= float(x['min_class_balance']) <= 1 and float(x['fd']) >= 0
+    assert '| w | NFE | joint coherence |' in r.stdout
