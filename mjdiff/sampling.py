@@ -14,8 +14,9 @@ from .diffusion import NoiseConfig
 __all__ = ['STRATEGIES', 'SAMPLERS', 'get_sigmas_karras', 'get_sigmas_linear', 'make_generator', 'randn', 'prepare_schedule',
            'levels', 'to_d', 'denoise', 'noise_config', 'CountingDenoiser', 'sample_euler', 'sample_heun',
            'sample_dpmpp_2m', 'check_non_increasing', 'reverse_sde_step', 'sample_euler_maruyama', 'modality_norm',
-           'langevin_step_size', 'sample_pc', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'GuidedDenoiser',
-           'JointGuidedDenoiser', 'estimate_noise_level', 'default_sigmas', 'conditional_sample', 'joint_sample']
+           'langevin_step_size', 'sample_pc', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'drop_modalities',
+           'GuidedDenoiser', 'JointGuidedDenoiser', 'estimate_noise_level', 'default_sigmas', 'conditional_sample',
+           'joint_sample']
 
 # %% ../nbs/05_sampling.ipynb #c006
 def get_sigmas_karras(n: int, sigma_min: float = 0.002, sigma_max: float = 80., rho: float = 7., device=None) -> torch.Tensor:
@@ -254,6 +255,13 @@ def sample_repaint(sampler: Callable, denoiser: Callable, x: torch.Tensor, sigma
     return x
 
 # %% ../nbs/05_sampling.ipynb #c043
+def drop_modalities(layout: Layout, x: torch.Tensor, sigma: torch.Tensor, drop: torch.Tensor, sigma_max: float,
+                    generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    "`(x̃, σ̃)`: the modalities where `drop` `[M]` is set raised to σ_max (never below their σ) by added noise √(σ̃² − σ²) ε."
+    sigma_u = torch.where(drop.to(sigma.device), sigma.clamp(min=sigma_max), sigma)
+    s, s_u = layout.channel_sigma(sigma), layout.channel_sigma(sigma_u)
+    return x + ((s_u ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, generator, x.device)).to(x.dtype), sigma_u
+
 class GuidedDenoiser:
     "Classifier-free guidance: D + w (D − D(σ_A = σ_max)) on the modalities not in `conditions` (names); same contract."
     def __init__(self, denoiser: Callable, conditions: Sequence[str], w: float, generator: torch.Generator):
@@ -262,9 +270,7 @@ class GuidedDenoiser:
         self.cond_c = self.layout.channel_mask(conditions).reshape(1, -1, 1, 1)
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         if self.w == 0: return self.denoiser(x, sigma)
-        sigma_u = torch.where(self.cond_m.to(sigma.device), sigma.clamp(min=self.noise.sigma_max), sigma)   # ≥ σ (churn may pass σ_max)
-        s, s_u = self.layout.channel_sigma(sigma), self.layout.channel_sigma(sigma_u)
-        x_u = x + ((s_u ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, self.generator, x.device)).to(x.dtype)
+        x_u, sigma_u = drop_modalities(self.layout, x, sigma, self.cond_m, self.noise.sigma_max, self.generator)
         D_c, D_u = self.denoiser(torch.cat([x, x_u]), torch.cat([sigma, sigma_u])).chunk(2)
         return torch.where(self.cond_c.to(x.device), D_c, D_c + self.w * (D_c - D_u))
 
@@ -276,12 +282,9 @@ class JointGuidedDenoiser:
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         if self.w == 0: return self.denoiser(x, sigma)
         lay, xs, sigmas = self.layout, [x], [sigma]
-        s = lay.channel_sigma(sigma)
         for name in lay.names:                                          # modality m alone: the others dropped by noise
-            sigma_m = torch.where(lay.modality_mask([name]).to(sigma.device), sigma, sigma.clamp(min=self.noise.sigma_max))
-            s_m = lay.channel_sigma(sigma_m)
-            xs.append(x + ((s_m ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, self.generator, x.device)).to(x.dtype))
-            sigmas.append(sigma_m)
+            x_m, sigma_m = drop_modalities(lay, x, sigma, ~lay.modality_mask([name]), self.noise.sigma_max, self.generator)
+            xs.append(x_m); sigmas.append(sigma_m)
         D_c, *D_alone = self.denoiser(torch.cat(xs), torch.cat(sigmas)).chunk(lay.M + 1)
         out = D_c.clone()
         for name, D_m in zip(lay.names, D_alone):
