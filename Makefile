@@ -48,10 +48,12 @@ docs: install
 	  || echo "docs: quarto-cli could not be installed (log: $(VENV)/quarto-install.log); building the preview without Quarto"
 	PATH="$(CURDIR)/$(BIN):$$PATH" OMP_NUM_THREADS=1 $(BIN)/python tools/build_docs.py
 
-# Rebuild the shipped demo weights from scratch (19,500 steps: about 3 h 50 min on 2 idle CPU cores), then strip them to EMA weights.
+# Rebuild the shipped demo weights from scratch, then strip them to EMA weights: 19,500 steps (demo_pretrain, about
+# 3 h 50 min on 2 idle CPU cores), then 5,000 more from its weights, re-warmed and decayed (demo_pretrain2, about 1 h).
 demo-checkpoint: install
 	$(BIN)/mjdiff reproduce --preset demo_pretrain --out outputs/demo_pretrain --stages train
-	$(BIN)/mjdiff export-checkpoint outputs/demo_pretrain/checkpoints/last.pt mjdiff/assets/demo.pt
+	$(BIN)/mjdiff reproduce --preset demo_pretrain2 --out outputs/demo_pretrain2 --stages train
+	$(BIN)/mjdiff export-checkpoint outputs/demo_pretrain2/checkpoints/last.pt mjdiff/assets/demo.pt
 
 # After editing notebooks: regenerate the library and clean notebook metadata.
 sync: install

@@ -53,7 +53,7 @@ class RunConfig:
     compile: bool = False
     grad_accum: int = 1
     ckpt_every: int = 250
-    init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → shipped demo weights)
+    init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → shipped demo weights; a path, relative to where you run)
     nproc: int = 1                        # data-parallel processes (torchrun) for training
     # sampling and evaluation
     sampler: str = 'heun'
@@ -103,6 +103,7 @@ PRESETS: dict[str, dict] = {
                  n_joint=100, n_cond=150, n_robust=30, robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2),
                  latent_n=100, latent_steps=10),
     'demo_pretrain': dict(steps=19500, lr_decay=3000),
+    'demo_pretrain2': dict(init_from='outputs/demo_pretrain/checkpoints/last.pt', steps=5000, lr=5e-4, warmup=100, lr_decay=2500),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
@@ -325,6 +326,10 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     cfg = resolve_config(preset, overrides)                                       # fail fast on bad parameters
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
+    if cfg.init_from not in ('', 'pretrained'):                                   # a relative path names a file from here, not from
+        p = Path(cfg.init_from).resolve()                                         # the run directory the stages execute in
+        cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
+        if 'train' in stages: resolve_init(cfg)                                   # missing: one line now, not a failed stage later
     typed = {k: getattr(cfg, k) for k in overrides}
     run_dir = Path(out or Path('outputs') / preset).resolve(); (run_dir / 'figures').mkdir(parents=True, exist_ok=True)
     from mjdiff.training import atomic_save

@@ -44,6 +44,7 @@ def test_rerun_resumes_and_continues(tiny_run, tmp_path):
     (['--param', 'lr_decay=-5'], 'parameter lr_decay must be ≥ 0'),
     (['--param', 'sigma_mode=shared', '--param', 'joint_guidance=1'], "joint_guidance=1.0 needs sigma_mode='per_modality'"),
     (['--stages', 'train,fly'], "unknown stage 'fly'"),
+    (['--param', 'init_from=no/such.pt'], 'init_from checkpoint not found'),
 ])
 def test_bad_parameters_fail_fast_with_one_line(args, needle, tmp_path):
     r = run_cli('reproduce', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
@@ -51,6 +52,15 @@ def test_bad_parameters_fail_fast_with_one_line(args, needle, tmp_path):
     err = r.stderr.strip()
     assert needle in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / 'x' / 'train.ipynb').exists()          # nothing ran
+
+def test_relative_init_from_is_read_from_where_you_run(tiny_run, tmp_path):
+    "The stages execute inside the run directory; a relative `init_from` still names the file from the caller's directory."
+    import shutil
+    shutil.copy(tiny_run[0] / 'checkpoints' / 'last.pt', tmp_path / 'start.pt')
+    r = run_cli('reproduce', '--preset', 'tiny', '--out', 'ft', '--param', 'init_from=start.pt', '--param', 'steps=2', '--stages', 'train', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((tmp_path / 'ft' / 'run_config.json').read_text())['init_from'] == str(tmp_path / 'start.pt')
+    assert torch.load(tmp_path / 'ft' / 'checkpoints' / 'last.pt', weights_only=True)['step'] == 2
 
 def test_unknown_preset(tmp_path):
     r = run_cli('reproduce', '--preset', 'nope', '--out', str(tmp_path / 'x'))
