@@ -99,7 +99,7 @@ class RunConfig:
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
-    'demo': dict(init_from='pretrained', steps=100, warmup=1, lr=5e-4, lr_decay=100, strategy='guidance', guidance=2.0, joint_guidance=2.0, sample_steps=12,
+    'demo': dict(init_from='pretrained', steps=100, warmup=1, lr=1e-4, lr_decay=100, strategy='guidance', guidance=2.0, joint_guidance=2.0, sample_steps=12,
                  n_joint=100, n_cond=150, n_robust=30, robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2),
                  latent_n=100, latent_steps=10),
     'demo_pretrain': dict(steps=19500, lr_decay=3000),
