@@ -326,12 +326,14 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     cfg = resolve_config(preset, overrides)                                       # fail fast on bad parameters
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
+    run_dir = Path(out or Path('outputs') / preset).resolve()
     if cfg.init_from not in ('', 'pretrained'):                                   # a relative path names a file from here, not from
-        p = Path(cfg.init_from).resolve()                                         # the run directory the stages execute in
+        p = Path(cfg.init_from).expanduser().resolve()                            # the run directory the stages execute in
         cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
-        if 'train' in stages: resolve_init(cfg)                                   # missing: one line now, not a failed stage later
+    if 'train' in stages and not (run_dir / 'checkpoints' / 'last.pt').exists():
+        resolve_init(cfg)                                                         # missing: one line now, not a failed stage later
     typed = {k: getattr(cfg, k) for k in overrides}
-    run_dir = Path(out or Path('outputs') / preset).resolve(); (run_dir / 'figures').mkdir(parents=True, exist_ok=True)
+    (run_dir / 'figures').mkdir(parents=True, exist_ok=True)
     from mjdiff.training import atomic_save
     atomic_save({'preset': preset, 'overrides': typed, **asdict(cfg)}, run_dir / 'run_config.json')
     for s in stages:

@@ -62,6 +62,16 @@ def test_relative_init_from_is_read_from_where_you_run(tiny_run, tmp_path):
     assert json.loads((tmp_path / 'ft' / 'run_config.json').read_text())['init_from'] == str(tmp_path / 'start.pt')
     assert torch.load(tmp_path / 'ft' / 'checkpoints' / 'last.pt', weights_only=True)['step'] == 2
 
+def test_preset_init_from_is_resolved_for_the_stages(tmp_path, monkeypatch):
+    "`demo_pretrain2` names its start checkpoint relative to the repository root; the stages receive it absolute."
+    from mjdiff.pipeline import reproduce
+    monkeypatch.chdir(tmp_path)
+    reproduce('demo_pretrain2', 'x', stages=())
+    cfg = json.loads((tmp_path / 'x' / 'run_config.json').read_text())
+    assert cfg['init_from'] == cfg['overrides']['init_from'] == str(tmp_path / 'outputs' / 'demo_pretrain' / 'checkpoints' / 'last.pt')
+    with pytest.raises(FileNotFoundError, match='init_from checkpoint not found'): reproduce('demo_pretrain2', 'y', stages=('train',))
+    assert not (tmp_path / 'y' / 'train.ipynb').exists()
+
 def test_unknown_preset(tmp_path):
     r = run_cli('reproduce', '--preset', 'nope', '--out', str(tmp_path / 'x'))
     assert r.returncode == 2 and "unknown preset 'nope'" in r.stderr
