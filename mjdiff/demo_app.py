@@ -245,7 +245,8 @@ def generate_from(demo: Demo, s: DemoState) -> DemoResult:
     with torch.no_grad():
         x = conditional_sample(demo.D, {s.modality: y.expand(s.n, -1, -1, -1)}, strategy=s.strategy, sampler=SAMPLERS[s.sampler],
                                steps=int(s.steps), w=float(s.w) if s.strategy == 'guidance' else 0.,
-                               noise_levels={s.modality: float(s.noise)} if told else None, generator=g)
+                               noise_levels={s.modality: float(s.noise)} if told else None, generator=g,
+                               check_range=s.noise == 0)                     # a noisy condition leaves [-1, 1]
     seconds = time.time() - t0
     parts, preds, probs = demo.layout.split(x), {}, {}
     for n in demo.classifiers: preds[n], probs[n] = classify(demo, n, parts[n])

@@ -45,8 +45,11 @@ class Precond(nn.Module):
         self.net, self.layout, self.noise = net, layout, noise or NoiseConfig()
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        self.layout.validate(x, check_range=False)                              # shape only: x may be noisy
         sigma = torch.as_tensor(sigma, device=x.device).to(torch.float32)
-        if sigma.ndim < 2: sigma = sigma.reshape(-1, 1).expand(x.shape[0], self.layout.M)
+        if sigma.ndim < 2:
+            if sigma.numel() not in (1, x.shape[0]): raise LayoutError(f"a flat sigma must hold 1 value or one per example ({x.shape[0]}), got {sigma.numel()}")
+            sigma = sigma.reshape(-1, 1).expand(x.shape[0], self.layout.M)
         if sigma.shape != (x.shape[0], self.layout.M):
             raise LayoutError(f"sigma must be [{x.shape[0]}, {self.layout.M}] (one per modality), got {list(sigma.shape)}")
         s = self.layout.channel_sigma(sigma)                                   # [B, C, 1, 1]

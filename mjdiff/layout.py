@@ -92,6 +92,7 @@ def validate(self: Layout, x, name: str | None = None, check_range: bool = True,
     if tuple(x.shape[-2:]) != (self.size, self.size):
         raise LayoutError(f"{what}: expected size {self.size}x{self.size}, got {x.shape[-2]}x{x.shape[-1]}")
     if check_range and x.numel():
+        if not bool(torch.isfinite(x).all()): raise LayoutError(f"{what}: values must be finite, got {int((~torch.isfinite(x)).sum())} NaN or infinite value(s)")
         lo, hi = float(x.min()), float(x.max())
         if lo < -1 - tol or hi > 1 + tol: raise LayoutError(f"{what}: values must lie in [-1, 1], got [{lo:.3g}, {hi:.3g}]")
     return x

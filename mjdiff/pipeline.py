@@ -4,31 +4,38 @@
 
 # %% ../nbs/09_pipeline.ipynb #c003
 from __future__ import annotations
-import argparse, ast, base64, json, os, shutil, sys, time
+import argparse, ast, base64, json, math, os, shutil, sys, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
+import numpy as np
+from .io import atomic_save, run_lock, RunLocked, CheckpointError, load_checkpoint
 from .layout import Layout
 from .networks import UNetConfig
-from .training import TrainConfig, from_params
+from .training import (TrainConfig, from_params, check_fields, POSITIVE, NON_NEGATIVE, AT_LEAST_1, PROBABILITY,
+                             export_checkpoint, TrainingDiverged)
 from .sampling import SAMPLERS, STRATEGIES
+from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pairwise_coherence
 
 # %% auto #0
-__all__ = ['PRESETS', 'STAGES', 'SECTIONS', 'CLAIM', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'run_dataset',
-           'pretrained_path', 'resolve_init', 'setup_stage', 'save_figure', 'run_class_maps', 'translate_labels',
-           'sampling_kwargs', 'cross_modal_samples', 'pairwise_coherence', 'write_metrics', 'merge_metrics',
-           'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'reproduce', 'control_runs',
-           'control_study', 'export_checkpoint', 'main']
+__all__ = ['RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS', 'RunConfig', 'parse_value',
+           'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'pretrained_path', 'resolve_init', 'setup_stage',
+           'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics', 'merge_metrics',
+           'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'changed_params',
+           'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'study',
+           'study_table', 'write_study', 'param_docs', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
+_CURVE = CurveConfig()
+
 @dataclass
 class RunConfig:
-    "Every parameter of a reproduction run, flat (papermill and `--param` set them by name)."
+    "Every parameter of a reproduction run, flat (papermill and `--param` set them by name); checked on construction."
     # data
     dataset: str = 'demo'                 # 'demo' or 'cifar10_mnist'
     data_root: str = ''                   # cifar10_mnist: folder with cifar10-jpg/ and mnist/ ('' → auto)
     n_per_class: int = 200                # demo: rendered words and scenes per class
     mnist_train: int = 8000               # cifar10_mnist: MNIST t10k digits used for training (rest held out)
-    cache_dir: str = ''                   # decoded-image cache ('' → $MJDIFF_CACHE or ~/.cache/mjdiff)
+    cache_dir: str = ''                   # decoded-image and classifier cache ('' → $MJDIFF_CACHE or ~/.cache/mjdiff)
     class_map: str = ''                   # JSON {modality: [class of that modality for anchor class k]} ('' → identity)
     # model
     model_channels: int = 32
@@ -42,6 +49,7 @@ class RunConfig:
     lr: float = 2e-3
     warmup: int = 200
     lr_decay: int = 0                     # linear LR decay to 0 over the last lr_decay steps (all steps if fewer; 0: none)
+    weight_decay: float = 0.0
     ema_decay: float = 0.999
     grad_clip: float = 1.0
     sigma_mode: str = 'per_modality'
@@ -51,10 +59,21 @@ class RunConfig:
     precision: str = 'bf16'
     channels_last: bool = False
     compile: bool = False
+    num_workers: int = 0
     grad_accum: int = 1
     ckpt_every: int = 250
+    milestone_every: int = 0              # keep the EMA weights of every milestone_every-th step (checkpoints/ema_<step>.pt; 0: none)
+    max_bad_steps: int = 10               # non-finite steps in a row (each skipped) that stop training
+    log_every: int = 25
     init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → shipped demo weights; a path, relative to where you run)
     nproc: int = 1                        # data-parallel processes (torchrun) for training
+    # the learning curve (curve.csv of the training stage)
+    eval_every: int = 0                   # steps between checks (0: off)
+    curve_pairs: int = _CURVE.n_pairs     # held-out pairs for the cross-modal information
+    curve_cond: int = _CURVE.n_cond       # conditions per modality for its quick coherence
+    curve_joint: int = _CURVE.n_joint     # joint samples for its quick coherence
+    curve_steps: int = _CURVE.steps       # Heun steps of its quick coherence
+    curve_w: float = _CURVE.w             # guidance weight of its guided columns (per_modality runs)
     # sampling and evaluation
     sampler: str = 'heun'
     sample_steps: int = 18
@@ -78,16 +97,15 @@ class RunConfig:
 
     def __post_init__(self):
         for k in ('channel_mult', 'attn_resolutions', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos'): setattr(self, k, tuple(getattr(self, k)))
-        checks = [('dataset', ('demo', 'cifar10_mnist')), ('strategy', STRATEGIES), ('sampler', tuple(SAMPLERS)),
-                  ('sigma_mode', ('shared', 'per_modality', 'single')), ('precision', ('fp32', 'bf16'))]
-        for name, allowed in checks:
-            if getattr(self, name) not in allowed: raise ValueError(f"parameter {name}={getattr(self, name)!r} is not one of {allowed}")
-        if self.lr_decay < 0: raise ValueError(f"parameter lr_decay must be ≥ 0, got {self.lr_decay}")
-        for name in ('steps', 'batch_size', 'n_joint', 'n_cond', 'sample_steps', 'nproc', 'latent_n'):
-            if getattr(self, name) < (0 if name == 'steps' else 1): raise ValueError(f"parameter {name} must be positive, got {getattr(self, name)}")
-        if self.joint_guidance < 0 or self.guidance < 0: raise ValueError(f"parameters guidance={self.guidance} and joint_guidance={self.joint_guidance} must be ≥ 0")
+        check_fields(self, RUN_RULES)
+        self.train_config(); self.unet()                                       # the trainer's and the network's own checks
         if self.joint_guidance and self.sigma_mode != 'per_modality': raise ValueError(f"parameter joint_guidance={self.joint_guidance} needs sigma_mode='per_modality', not {self.sigma_mode!r}; set joint_guidance=0")
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
+        if self.class_map:
+            try: m = json.loads(self.class_map); assert isinstance(m, dict) and all(isinstance(v, list) and all(isinstance(c, int) for c in v) for v in m.values())
+            except (ValueError, AssertionError): raise ValueError(f"parameter class_map must be JSON {{modality: [class, ...]}}, got {self.class_map!r}") from None
+        for name, levels in (('robust_noise', self.robust_noise), ('robust_occlusion', self.robust_occlusion), ('robust_typos', self.robust_typos)):
+            if not all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in levels): raise ValueError(f"parameter {name} must hold finite levels ≥ 0, got {levels}")
 
     def unet(self) -> UNetConfig:
         "The network part."
@@ -96,6 +114,18 @@ class RunConfig:
     def train_config(self) -> TrainConfig:
         "The training part."
         return from_params(TrainConfig, {f.name: getattr(self, f.name) for f in fields(TrainConfig) if hasattr(self, f.name)}, strict=False)
+
+    def curve_config(self) -> CurveConfig:
+        "The learning curve's part."
+        return CurveConfig(self.curve_pairs, _CURVE.sigmas, self.curve_cond, self.curve_joint, self.curve_steps, self.curve_w, self.seed)
+
+RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), strategy=STRATEGIES, sampler=tuple(SAMPLERS), n_per_class=AT_LEAST_1,
+                 mnist_train=AT_LEAST_1, model_channels=AT_LEAST_1, num_blocks=AT_LEAST_1, dropout=(lambda v: 0 <= v < 1, 'in [0, 1)'),
+                 nproc=AT_LEAST_1, curve_pairs=(lambda v: v >= 2, '≥ 2'), curve_cond=NON_NEGATIVE, curve_joint=NON_NEGATIVE,
+                 curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE,
+                 joint_guidance=NON_NEGATIVE, n_joint=AT_LEAST_1, n_cond=AT_LEAST_1, clf_epochs=AT_LEAST_1, n_robust=AT_LEAST_1,
+                 robust_steps=AT_LEAST_1, latent_n=AT_LEAST_1, latent_steps=AT_LEAST_1,
+                 robust_strategies=(lambda v: all(s in ('replace', 'repaint', 'exact', 'noisy', 'guidance') for s in v), "strategies of replace, repaint, exact, noisy, guidance"))
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
@@ -108,7 +138,7 @@ PRESETS: dict[str, dict] = {
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
                  steps=4, batch_size=16, warmup=1, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
-                 latent_n=20, latent_steps=3, ckpt_every=2,
+                 latent_n=20, latent_steps=3, ckpt_every=2, curve_pairs=10, curve_cond=4, curve_joint=4, curve_steps=2,
                  robust_noise=(0.0, 0.5), robust_occlusion=(0.5,), robust_typos=(2,)),
 }
 _GPU = dict(dataset='cifar10_mnist', model_channels=128, channel_mult=(1, 2, 2, 2), num_blocks=2, attn_resolutions=(16,),
@@ -133,11 +163,15 @@ def parse_value(key: str, text: str):
         if isinstance(default, bool):
             if text.lower() not in ('true', 'false', '1', '0', 'yes', 'no'): raise ValueError
             return text.lower() in ('true', '1', 'yes')
-        if isinstance(default, (int, float)): return type(default)(ast.literal_eval(text) if type(default) is int else float(text))
+        if type(default) is int:
+            v = ast.literal_eval(text)
+            if not isinstance(v, int) or isinstance(v, bool): raise ValueError
+            return v
+        if isinstance(default, float): return float(text)
         if isinstance(default, tuple): v = ast.literal_eval(text); return tuple(v) if isinstance(v, (list, tuple)) else (v,)
         return text
     except (ValueError, SyntaxError, TypeError):
-        raise ValueError(f"parameter {key!r} expects {type(default).__name__}, got {text!r}") from None
+        raise ValueError(f"parameter {key!r} expects {'an integer' if type(default) is int else type(default).__name__}, got {text!r}") from None
 
 def resolve_config(preset: str = 'demo', overrides: dict | None = None) -> RunConfig:
     "Preset values, then `overrides` (already typed, or strings as from the command line)."
@@ -155,8 +189,11 @@ def run_sets(cfg: RunConfig, split: str):
         from mjdiff.data import demo_sets, demo_layout
         return demo_layout(), demo_sets(split, cfg.n_per_class, cfg.seed)
     from mjdiff.sources import cifar10_mnist_sets, cifar10_mnist_layout
-    cache = cfg.cache_dir or os.environ.get('MJDIFF_CACHE') or str(Path.home() / '.cache' / 'mjdiff')
-    return cifar10_mnist_layout(), cifar10_mnist_sets(cfg.data_root or None, split, cache_dir=cache, mnist_train=cfg.mnist_train)
+    return cifar10_mnist_layout(), cifar10_mnist_sets(cfg.data_root or None, split, cache_dir=data_cache(cfg), mnist_train=cfg.mnist_train)
+
+def data_cache(cfg: RunConfig) -> Path:
+    "Where decoded images and the learning curve's classifiers are cached: `cache_dir`, else `$MJDIFF_CACHE`, else ~/.cache/mjdiff."
+    return Path(cfg.cache_dir or os.environ.get('MJDIFF_CACHE') or Path.home() / '.cache' / 'mjdiff')
 
 def run_dataset(cfg: RunConfig, split: str):
     "The run's `PairedDataset` for `split`."
@@ -196,12 +233,6 @@ def run_class_maps(cfg: RunConfig, layout: Layout, n_classes: int = 10) -> dict[
     given = json.loads(cfg.class_map) if cfg.class_map else {}
     return {n: list(given.get(n, range(n_classes))) for n in layout.names}
 
-def translate_labels(labels, maps: dict, src: str, dst: str):
-    "Labels of modality `src` → the labels modality `dst` must show to be coherent."
-    import numpy as np
-    inv = {c: k for k, c in enumerate(maps[src])}
-    return np.array([maps[dst][inv[int(a)]] for a in labels])
-
 # %% ../nbs/09_pipeline.ipynb #c015b
 def sampling_kwargs(cfg: RunConfig, strategy: str | None = None, steps: int | None = None) -> dict:
     "`conditional_sample`'s settings for the run: strategy, sampler, steps, and `w = cfg.guidance` for 'guidance' only."
@@ -209,31 +240,30 @@ def sampling_kwargs(cfg: RunConfig, strategy: str | None = None, steps: int | No
     return dict(strategy=strategy, sampler=SAMPLERS[cfg.sampler], steps=steps or cfg.sample_steps,
                 w=cfg.guidance if strategy == 'guidance' else 0.0)
 
-def cross_modal_samples(denoiser, held_sets: dict, n: int, seed: int = 0, device=None, **sampling) -> dict:
-    """Condition on `n` held-out examples of each modality in turn (balanced over classes) and sample the others:
-    `{A: (x [n, C, H, W] float32 on the CPU, condition labels [n])}`. `sampling` goes to `conditional_sample`."""
-    import torch
-    from mjdiff.sampling import conditional_sample
-    from mjdiff.data import to_float, balanced_indices
-    out = {}
-    for A, held in held_sets.items():
-        idx = balanced_indices(held.labels, n, seed)
-        cond = to_float(held.images[idx]).to(device or 'cpu')
-        g = torch.Generator(device or 'cpu').manual_seed(seed)
-        with torch.no_grad(): out[A] = (conditional_sample(denoiser, {A: cond}, generator=g, **sampling).cpu(), held.labels[idx])
-    return out
-
-def pairwise_coherence(layout: Layout, generated: dict, classifiers: dict, maps: dict) -> dict[str, float]:
-    "`{'A->B': coh(A → B)}` for every condition `A` in `generated` (from `cross_modal_samples`) and every other `B`."
-    from mjdiff.metrics import predict, conditional_coherence
-    return {f'{A}->{B}': conditional_coherence(predict(classifiers[B], layout.split(x)[B]), translate_labels(labels, maps, A, B))
-            for A, (x, labels) in generated.items() for B in layout.names if B != A}
-
+# %% ../nbs/09_pipeline.ipynb #c015e
+def run_curve(cfg: RunConfig, run_dir: str | Path, device=None, verbose: bool = True):
+    "The `LearningCurve` that the training stage of `cfg` calls (writes `run_dir/curve.csv`)."
+    from mjdiff.evaluation import LearningCurve, make_probe
+    from mjdiff.metrics import train_or_load_classifiers
+    layout, train_sets = run_sets(cfg, 'train'); _, held = run_sets(cfg, 'heldout')
+    size = cfg.n_per_class if cfg.dataset == 'demo' else cfg.mnist_train
+    clfs, _ = train_or_load_classifiers(train_sets, held, data_cache(cfg) / 'eval' / f'{cfg.dataset}-{size}-seed{cfg.seed}',
+                                        epochs=cfg.clf_epochs, seed=cfg.seed, verbose=verbose)
+    anchor = 'photo' if cfg.dataset == 'cifar10_mnist' else None
+    probe = make_probe(held, layout, cfg.curve_pairs, json.loads(cfg.class_map) if cfg.class_map else None, anchor, cfg.seed)
+    shared = cfg.sigma_mode == 'shared'
+    return LearningCurve(Path(run_dir) / 'curve.csv', probe, held, clfs, run_class_maps(cfg, layout), cfg.curve_config(),
+                         strategy='replace' if shared else 'exact', shared=shared, device=device)
 
 # %% ../nbs/09_pipeline.ipynb #c017
+EVAL_SETTINGS = ('steps', 'sampler', 'sample_steps', 'strategy', 'guidance', 'joint_guidance', 'n_joint', 'n_cond', 'clf_epochs',
+                 'robustness', 'n_robust', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos', 'robust_steps',
+                 'latent_n', 'latent_steps', 'seed')
+
 def write_metrics(run_dir: str | Path, stage: str, metrics: dict) -> Path:
-    "Write one stage's metrics fragment (atomically)."
-    from mjdiff.training import atomic_save
+    "Write one stage's metrics fragment (atomically, strict JSON), with the run's evaluation `settings` that produced it."
+    rc = Path(run_dir) / 'run_config.json'
+    if rc.exists(): metrics = {**metrics, 'settings': {k: v for k, v in json.loads(rc.read_text()).items() if k in EVAL_SETTINGS}}
     p = Path(run_dir) / f'metrics_{stage}.json'; atomic_save(metrics, p); return p
 
 STAGES = ('train', 'joint_sampling', 'cross_modal', 'latent_space')
@@ -241,7 +271,6 @@ SECTIONS = STAGES + ('latent_control',)        # report sections: the four stage
 
 def merge_metrics(run_dir: str | Path) -> dict:
     "All fragments into `metrics.json` (stage keys at the top level, plus the headline numbers)."
-    from mjdiff.training import atomic_save
     run_dir, out = Path(run_dir), {}
     for s in SECTIONS:
         p = run_dir / f'metrics_{s}.json'
@@ -309,38 +338,74 @@ class StageFailed(RuntimeError):
 
 def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_output: bool = False) -> Path:
     "Execute one experiment notebook with papermill; its executed copy goes to `run_dir/<stage>.ipynb`."
-    import papermill as pm
+    import logging, papermill as pm
     src, out = notebooks_dir() / f'{stage}.ipynb', run_dir / f'{stage}.ipynb'
+    log, level = logging.getLogger('papermill'), logging.getLogger('papermill').level
+    if not log_output: log.setLevel(logging.CRITICAL)         # the failure is reported below, in one line
     try:
         pm.execute_notebook(str(src), str(out), parameters=dict(run_dir=str(run_dir), preset=preset, overrides=overrides),
                             cwd=str(run_dir), progress_bar=False, log_output=log_output, kernel_name='python3',
                             extra_arguments=['--IPKernelApp.log_level=CRITICAL'])   # no kernel chatter on stderr (start-up; the interrupt at shutdown after a failed cell)
     except pm.PapermillExecutionError as e:
         raise StageFailed(f"stage {stage!r} failed: {e.ename}: {str(e.evalue).splitlines()[0] if e.evalue else ''} (executed notebook: {out})") from None
+    except RuntimeError as e:                                 # nbclient's DeadKernelError, a kernel that never started
+        first = (str(e).strip().splitlines() or [''])[0][:200]
+        raise StageFailed(f"stage {stage!r} failed: its kernel died ({type(e).__name__}: {first}); out of memory or killed? (executed notebook: {out})") from None
+    finally: log.setLevel(level)
     return out
 
+FREE_PARAMS = ('steps', 'init_from', 'data_root', 'cache_dir', 'nproc', 'device', 'num_workers', 'channels_last', 'compile',
+               'ckpt_every', 'milestone_every', 'max_bad_steps', 'log_every', 'eval_every', 'curve_pairs', 'curve_cond',
+               'curve_joint', 'curve_steps', 'curve_w') + tuple(k for k in EVAL_SETTINGS if k not in ('steps', 'seed'))
+
+def _plain(v): return list(v) if isinstance(v, tuple) else v
+
+def changed_params(run_dir: str | Path, cfg: RunConfig) -> dict[str, tuple]:
+    "`{key: (recorded, wanted)}` for every parameter of `cfg` that differs from `run_dir/run_config.json` (keys added since: their defaults)."
+    p = Path(run_dir) / 'run_config.json'
+    if not p.exists(): return {}
+    try: have = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is unreadable ({type(e).__name__}); use another --out") from None
+    have = {**{k: _plain(v) for k, v in asdict(RunConfig()).items()}, **have}
+    return {k: (have[k], _plain(v)) for k, v in asdict(cfg).items() if have.get(k) != _plain(v)}
+
+def check_run_params(run_dir: str | Path, cfg: RunConfig, force: bool = False, free=FREE_PARAMS) -> dict[str, tuple]:
+    "Refuse, in one line, a run directory made with other parameters than `free` ones (unless `force`); returns every change."
+    changes = changed_params(run_dir, cfg)
+    fixed = {k: v for k, v in changes.items() if k not in free}
+    if fixed and not force:
+        raise ValueError(f"{run_dir} was made with other parameters ({', '.join(f'{k}={a!r}, now {b!r}' for k, (a, b) in fixed.items())}); "
+                         f"use another --out, or --force to continue this run with the new values")
+    return changes
+
 def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: dict | None = None,
-              stages=STAGES, log_output: bool = False) -> dict:
-    "Resolve the configuration, then run the stages in order; returns the merged metrics."
+              stages=STAGES, log_output: bool = False, force: bool = False) -> dict:
+    "Resolve and check the configuration, then (holding the run's lock) run the stages in order; returns the merged metrics."
     overrides = dict(overrides or {})
     cfg = resolve_config(preset, overrides)                                       # fail fast on bad parameters
+    stages = tuple(stages)
+    if not stages: raise ValueError(f"no stage given; stages are {','.join(STAGES)}")
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
     run_dir = Path(out or Path('outputs') / preset).resolve()
     if cfg.init_from not in ('', 'pretrained'):                                   # a relative path names a file from here, not from
         p = Path(cfg.init_from).expanduser().resolve()                            # the run directory the stages execute in
         cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
-    if 'train' in stages and not (run_dir / 'checkpoints' / 'last.pt').exists():
-        resolve_init(cfg)                                                         # missing: one line now, not a failed stage later
-    typed = {k: getattr(cfg, k) for k in overrides}
-    (run_dir / 'figures').mkdir(parents=True, exist_ok=True)
-    from mjdiff.training import atomic_save
-    atomic_save({'preset': preset, 'overrides': typed, **asdict(cfg)}, run_dir / 'run_config.json')
-    for s in stages:
-        t0 = time.time(); print(f"[mjdiff] {s} ...", flush=True)
-        run_stage(s, run_dir, preset, typed, log_output)
-        print(f"[mjdiff] {s} done in {time.time() - t0:.0f}s -> {run_dir / (s + '.ipynb')}", flush=True)
-    return merge_metrics(run_dir)
+    with run_lock(run_dir):
+        changes = check_run_params(run_dir, cfg, force)                           # before anything is written
+        if 'train' in stages and not (run_dir / 'checkpoints' / 'last.pt').exists():
+            resolve_init(cfg)                                                     # missing: one line now, not a failed stage later
+        typed = {k: getattr(cfg, k) for k in overrides}
+        (run_dir / 'figures').mkdir(parents=True, exist_ok=True)
+        rc = run_dir / 'run_config.json'
+        history = json.loads(rc.read_text()).get('history', []) if rc.exists() else []
+        if changes: history.append({'time': time.strftime('%Y-%m-%d %H:%M:%S'), 'stages': list(stages), 'changed': {k: list(v) for k, v in changes.items()}})
+        atomic_save({'preset': preset, 'overrides': typed, **asdict(cfg), 'history': history}, rc)
+        for s in stages:
+            t0 = time.time(); print(f"[mjdiff] {s} ...", flush=True)
+            run_stage(s, run_dir, preset, typed, log_output)
+            print(f"[mjdiff] {s} done in {time.time() - t0:.0f}s -> {run_dir / (s + '.ipynb')}", flush=True)
+        return merge_metrics(run_dir)
 
 # %% ../nbs/09_pipeline.ipynb #c021
 def control_runs(out: Path, modes, seeds) -> list[dict]:
@@ -359,57 +424,153 @@ def control_study(preset: str = 'demo_control', out: str | Path | None = None, o
     if len(seeds) < 2 or len(set(seeds)) != len(seeds): raise ValueError(f"the control study needs at least 2 distinct seeds, got {seeds}")
     out = Path(out or Path('outputs') / (preset if 'control' in preset else f'{preset}_control')).resolve()
     if (out / 'run_config.json').exists(): raise ValueError(f"{out} holds a `mjdiff reproduce` run; choose another --out for the control study")
-    (out / 'figures').mkdir(parents=True, exist_ok=True)
     runs = control_runs(out, (cfg.sigma_mode, 'single'), seeds)
-    from mjdiff.training import atomic_save
     typed = {k: getattr(cfg, k) for k in overrides}
-    wants = {r['run']: {**asdict(resolve_config(preset, {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']})), 'preset': preset}
-             for r in runs}                                                          # every arm's parameters checked before any runs
-    defaults = asdict(RunConfig())
-    for r in runs:                                                                  # finished runs are kept only if made alike
-        done = Path(r['dir']) / 'run_config.json'
-        if not done.exists(): continue
-        want, have = wants[r['run']], json.loads(done.read_text())
-        have = {**{k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}, **have}    # parameters added since: their defaults
-        diff = sorted(k for k in want if have.get(k) != (list(want[k]) if isinstance(want[k], tuple) else want[k]))
-        if diff: raise ValueError(f"run {r['run']} in {out} was made with other parameters ({', '.join(f'{k}={have.get(k)!r}' for k in diff)}); use another --out")
-    atomic_save({'preset': preset, 'overrides': typed, 'joint_mode': cfg.sigma_mode, 'seeds': seeds, 'runs': runs}, out / 'control_runs.json')
-    for r in runs:
-        if (Path(r['dir']) / 'metrics_latent_space.json').exists():
-            print(f"[mjdiff] control {r['run']}: done already, kept", flush=True); continue
-        print(f"[mjdiff] control {r['run']} ...", flush=True)
-        reproduce(preset, r['dir'], {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']}, ('train', 'latent_space'), log_output)
-    t0 = time.time(); print("[mjdiff] latent_control ...", flush=True)
-    run_stage('latent_control', out, preset, typed, log_output)
-    print(f"[mjdiff] latent_control done in {time.time() - t0:.0f}s -> {out / 'report.html'}", flush=True)
-    return merge_metrics(out)
+    for r in runs:                        # every arm's parameters checked, and finished arms kept only if made alike, before any run
+        check_run_params(r['dir'], resolve_config(preset, {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']}), free=())
+    with run_lock(out):
+        (out / 'figures').mkdir(parents=True, exist_ok=True)
+        atomic_save({'preset': preset, 'overrides': typed, 'joint_mode': cfg.sigma_mode, 'seeds': seeds, 'runs': runs}, out / 'control_runs.json')
+        for r in runs:
+            if (Path(r['dir']) / 'metrics_latent_space.json').exists():
+                print(f"[mjdiff] control {r['run']}: done already, kept", flush=True); continue
+            print(f"[mjdiff] control {r['run']} ...", flush=True)
+            reproduce(preset, r['dir'], {**typed, 'sigma_mode': r['mode'], 'seed': r['seed']}, ('train', 'latent_space'), log_output)
+        t0 = time.time(); print("[mjdiff] latent_control ...", flush=True)
+        run_stage('latent_control', out, preset, typed, log_output)
+        print(f"[mjdiff] latent_control done in {time.time() - t0:.0f}s -> {out / 'report.html'}", flush=True)
+        return merge_metrics(out)
+
+# %% ../nbs/09_pipeline.ipynb #c021b
+def parse_arms(specs) -> dict[str, dict]:
+    "`['base', 'known:p_known=0.5,p_shared=0.25']` → `{'base': {}, 'known': {'p_known': '0.5', 'p_shared': '0.25'}}`."
+    arms = {}
+    for spec in specs:
+        name, _, rest = spec.partition(':')
+        name = name.strip()
+        if not name or not name.replace('_', '').replace('-', '').isalnum(): raise ValueError(f"arm name {name!r} must be letters, digits, '-' or '_' (in {spec!r})")
+        if name in arms: raise ValueError(f"arm {name!r} given twice")
+        kv = [p for p in rest.split(',') if p.strip()]
+        if bad := [p for p in kv if '=' not in p]: raise ValueError(f"arm {name!r}: expected KEY=VALUE, got {bad[0]!r}")
+        arms[name] = dict((k.strip(), v.strip()) for k, v in (p.split('=', 1) for p in kv))
+    if not arms: raise ValueError("no arm given; e.g. --arm base --arm known:p_known=0.5")
+    return arms
+
+def study_plan(preset: str, arms: dict, images: int, overrides: dict | None = None, eval_images: int = 32_000) -> dict[str, dict]:
+    "`{arm: overrides}` of every arm, steps and eval_every set from `images` and `eval_images`; every arm checked."
+    overrides = dict(overrides or {})
+    if clash := [k for k in ('steps', 'eval_every') if k in overrides or any(k in a for a in arms.values())]:
+        raise ValueError(f"the study sets {clash[0]} from --images and --eval-images; do not give it as a parameter")
+    if images < 1 or eval_images < 1: raise ValueError(f"--images and --eval-images must be ≥ 1, got {images} and {eval_images}")
+    plan = {}
+    for name, arm in arms.items():
+        b = resolve_config(preset, {**overrides, **arm}).batch_size
+        plan[name] = {**overrides, **arm, 'steps': -(-images // b), 'eval_every': max(1, eval_images // b)}
+        resolve_config(preset, plan[name])
+    return plan
+
+def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict | None = None, eval_images: int = 32_000,
+          log_output: bool = False) -> list[dict]:
+    "Train every arm of `arms` (`{name: overrides}`) to `images` training images with its learning curve; returns the table."
+    plan, out = study_plan(preset, arms, images, overrides, eval_images), Path(out).resolve()
+    if (out / 'run_config.json').exists(): raise ValueError(f"{out} holds a `mjdiff reproduce` run; choose another --out for the study")
+    for name, p in plan.items(): check_run_params(out / name, resolve_config(preset, p))
+    with run_lock(out):
+        rec = out / 'study.json'
+        old = json.loads(rec.read_text()).get('arms', {}) if rec.exists() else {}
+        atomic_save({'preset': preset, 'overrides': dict(overrides or {}), 'images': images, 'eval_images': eval_images,
+                     'arms': {**old, **{n: arms[n] for n in plan}}}, rec)
+        for name, p in plan.items():
+            ck = out / name / 'checkpoints' / 'last.pt'
+            if ck.exists() and load_checkpoint(ck)['step'] >= p['steps']:
+                print(f"[mjdiff] study arm {name}: trained to {p['steps']} steps already, kept", flush=True); continue
+            print(f"[mjdiff] study arm {name} ({p['steps']} steps) ...", flush=True)
+            reproduce(preset, out / name, p, ('train',), log_output)
+        return write_study(out, {**old, **arms})
+
+# %% ../nbs/09_pipeline.ipynb #c021c
+def study_table(out: str | Path, arms: dict) -> list[dict]:
+    "One row per arm of `out` with a learning curve: its last point, images/s, CPU-hours, the evaluation's share; best first."
+    from mjdiff.evaluation import read_curve
+    from mjdiff.training import read_log
+    rows = []
+    for name, arm in arms.items():
+        c = read_curve(Path(out) / name / 'curve.csv')
+        if not c: continue
+        last = {k: float(v[-1]) for k, v in c.items()}
+        info = {k: v for k, v in last.items() if k.startswith('info_') and '@' not in k}
+        log = read_log(Path(out) / name / 'train_log.csv')
+        row = {'arm': name, 'changes': ' '.join(f'{k}={v}' for k, v in arm.items()) or '(preset)', 'images': int(last['images']),
+               'cpu_hours': last['cpu_hours'], 'images_per_s': float(np.median(log['images_per_s'])) if len(log['step']) else float('nan'),
+               'eval_share': float(c['eval_seconds'].sum() / max(last['train_seconds'], 1e-9)),
+               'final_loss': float(log['loss'][-1]) if len(log['step']) else float('nan'), 'info_mean': float(np.mean(list(info.values()))),
+               **info, **{k: v for k, v in last.items() if k.startswith('coh_') or k.startswith('joint')}}
+        rows.append(row)
+    return sorted(rows, key=lambda r: -r['info_mean'])
+
+def write_study(out: str | Path, arms: dict) -> list[dict]:
+    "`study.csv`, `study.md` and `figures/study_curves.png` of the study in `out`; returns the table."
+    import csv, matplotlib; import matplotlib.pyplot as plt
+    from mjdiff.evaluation import read_curve
+    out = Path(out); rows = study_table(out, arms)
+    if not rows: return rows
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    with open(out / 'study.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=keys); w.writeheader(); w.writerows(rows)
+    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
+    (out / 'study.md').write_text('\n'.join(['| ' + ' | '.join(keys) + ' |', '|' + '---|' * len(keys)] +
+                                            ['| ' + ' | '.join(fmt(r.get(k, '')) for k in keys) + ' |' for r in rows]) + '\n')
+    fig, axs = plt.subplots(1, 3, figsize=(15, 3.8))
+    for i, r in enumerate(rows):
+        c = read_curve(out / r['arm'] / 'curve.csv')
+        info = np.mean([c[k] for k in c if k.startswith('info_') and '@' not in k], 0)
+        coh_keys = [k for k in c if k.startswith('coh_') and k.endswith('_w')] or [k for k in c if k.startswith('coh_')]
+        for ax, x in ((axs[0], 'images'), (axs[1], 'cpu_hours')): ax.plot(c[x], info, marker='.', color=f'C{i}', label=r['arm'])
+        axs[2].plot(c['images'], np.mean([c[k] for k in coh_keys], 0), marker='.', color=f'C{i}', label=r['arm'])
+    for ax, xl, yl in ((axs[0], 'training images', 'cross-modal information (mean)'), (axs[1], 'CPU-hours', 'cross-modal information (mean)'),
+                       (axs[2], 'training images', 'conditional coherence (mean; guided if measured)')):
+        ax.set_xlabel(xl); ax.set_ylabel(yl); ax.grid(alpha=.3); ax.legend(fontsize=7)
+    axs[2].axhline(0.1, color='grey', lw=0.8, ls=':')
+    (out / 'figures').mkdir(exist_ok=True); fig.savefig(out / 'figures' / 'study_curves.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+    return rows
 
 # %% ../nbs/09_pipeline.ipynb #c023
-def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
-    "Keep only what sampling needs (EMA weights, config, step): a small file to ship or share."
-    from mjdiff.training import load_checkpoint, atomic_save
-    ck = load_checkpoint(src)
-    atomic_save({'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config']}, dst)
-    return Path(dst)
+def param_docs() -> list[tuple[str, object, str]]:
+    "`(name, default, comment)` of every `RunConfig` parameter, in order (the comments of its source)."
+    import inspect, re
+    src = inspect.getsource(RunConfig)
+    notes = {m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+): [\w\[\], |]+ = [^#\n]*#\s*(.*)$', src, re.M)}
+    return [(f.name, f.default, notes.get(f.name, '')) for f in fields(RunConfig)]
 
 def main(argv=None):
     "Entry point of the `mjdiff` console script."
-    ap = argparse.ArgumentParser(prog='mjdiff', description='Channel-wise multimodal joint diffusion: reproduction pipeline')
+    ap = argparse.ArgumentParser(prog='mjdiff', description='Channel-wise multimodal joint diffusion: reproduction pipeline',
+                                 epilog='`mjdiff params` lists every --param key with its default.')
     sub = ap.add_subparsers(dest='cmd', required=True)
     r = sub.add_parser('reproduce', help='run training → joint sampling → cross-modal → latent space with papermill')
     r.add_argument('--preset', default='demo'); r.add_argument('--out', default=None)
-    r.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
+    r.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help='override a parameter (see `mjdiff params`)')
     r.add_argument('--stages', default=','.join(STAGES)); r.add_argument('--log-output', action='store_true')
+    r.add_argument('--force', action='store_true', help='continue a run directory made with other parameters')
     c = sub.add_parser('control', help='latent-space control study: joint vs single-modality training over seeds')
     c.add_argument('--preset', default='demo_control'); c.add_argument('--out', default=None)
     c.add_argument('--seeds', default='0,1,2'); c.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
     c.add_argument('--log-output', action='store_true')
+    s = sub.add_parser('study', help='sample-efficiency study: arms of one preset at equal training images, by learning curve')
+    s.add_argument('--preset', required=True); s.add_argument('--out', required=True)
+    s.add_argument('--arm', action='append', default=[], metavar='NAME[:KEY=VALUE,...]', help='an arm: the preset plus these overrides')
+    s.add_argument('--images', type=int, required=True, help='training images per arm'); s.add_argument('--eval-images', type=int, default=32_000)
+    s.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help='an override for every arm'); s.add_argument('--log-output', action='store_true')
     sub.add_parser('presets', help='list presets')
+    sub.add_parser('params', help='every parameter with its default and comment')
     e = sub.add_parser('export-checkpoint', help='strip a checkpoint to its EMA weights'); e.add_argument('src'); e.add_argument('dst')
     a = ap.parse_args(argv)
     try:
         if a.cmd == 'presets':
             for k, v in PRESETS.items(): print(f"{k}: {v}")
+            return 0
+        if a.cmd == 'params':
+            for name, default, note in param_docs(): print(f"{name} = {default!r}" + (f"    # {note}" if note else ''))
             return 0
         if a.cmd == 'export-checkpoint':
             print(export_checkpoint(a.src, a.dst)); return 0
@@ -424,10 +585,13 @@ def main(argv=None):
             print(json.dumps({'verdict': m['verdict'], 'primary': m['primary'], **{k: {x: round(v[x], 4) for x in ('treated_mean', 'control_mean', 'diff_mean', 'ci_low', 'ci_high')}
                               for k, v in m['comparisons'].items()}}, indent=1))
             return 0
-        m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s), a.log_output)
+        if a.cmd == 'study':
+            rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output)
+            print((Path(a.out) / 'study.md').read_text() if rows else 'no arm has a learning curve yet'); return 0
+        m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s.strip()), a.log_output, a.force)
         print(json.dumps({'joint_coherence': m.get('joint_coherence'), 'conditional_coherence': m.get('conditional_coherence')}, indent=1))
         return 0
-    except (ValueError, OSError, StageFailed) as err:
+    except (ValueError, OSError, StageFailed, CheckpointError, RunLocked, TrainingDiverged) as err:
         print(f"mjdiff: error: {err}", file=sys.stderr); return 2
 
 # %% ../nbs/09_pipeline.ipynb #c024

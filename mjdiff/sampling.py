@@ -15,8 +15,8 @@ __all__ = ['STRATEGIES', 'SAMPLERS', 'get_sigmas_karras', 'get_sigmas_linear', '
            'levels', 'to_d', 'denoise', 'noise_config', 'CountingDenoiser', 'sample_euler', 'sample_heun',
            'sample_dpmpp_2m', 'check_non_increasing', 'reverse_sde_step', 'sample_euler_maruyama', 'modality_norm',
            'langevin_step_size', 'sample_pc', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'drop_modalities',
-           'GuidedDenoiser', 'JointGuidedDenoiser', 'estimate_noise_level', 'default_sigmas', 'conditional_sample',
-           'joint_sample']
+           'GuidedDenoiser', 'JointGuidedDenoiser', 'estimate_noise_level', 'check_sampling', 'default_sigmas',
+           'conditional_sample', 'joint_sample']
 
 # %% ../nbs/05_sampling.ipynb #c006
 def get_sigmas_karras(n: int, sigma_min: float = 0.002, sigma_max: float = 80., rho: float = 7., device=None) -> torch.Tensor:
@@ -302,6 +302,11 @@ def estimate_noise_level(y: torch.Tensor) -> torch.Tensor:
 # %% ../nbs/05_sampling.ipynb #c048
 STRATEGIES = ('replace', 'repaint', 'exact', 'guidance')
 
+def check_sampling(w: float, steps: int, sigmas=None):
+    "One-line `ValueError` unless the guidance weight `w` is finite and ≥ 0 and (without `sigmas`) `steps` is an integer ≥ 1."
+    if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0): raise ValueError(f"guidance weight w = {w!r} must be finite and ≥ 0")
+    if sigmas is None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1): raise ValueError(f"steps = {steps!r} must be an integer ≥ 1")
+
 def default_sigmas(denoiser, steps: int, device=None) -> torch.Tensor:
     "Karras schedule with the denoiser's σ_min, σ_max."
     noise = noise_config(denoiser)
@@ -310,15 +315,19 @@ def default_sigmas(denoiser, steps: int, device=None) -> torch.Tensor:
 def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, strategy: str = 'exact',
                        sampler: Callable = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,
                        noise_levels: Mapping[str, float | torch.Tensor | str] | None = None, hold: bool = False, jump: int = 2,
-                       n_resample: int = 4, generator: torch.Generator | None = None, **sampler_kwargs) -> torch.Tensor:
+                       n_resample: int = 4, generator: torch.Generator | None = None, check_range: bool = True, **sampler_kwargs) -> torch.Tensor:
     """Sample the other modalities given `cond` `{name: [B, C_m, H, W]}`; returns all modalities `[B, C, H, W]` (float32).
 
     `strategy` in `STRATEGIES`; `w` the guidance weight; `noise_levels` `{name: s | [B] | 'auto'}` marks noisy conditions
-    (exact/guidance; `hold` keeps them at s); `jump`, `n_resample` for repaint; `sampler_kwargs` go to `sampler`."""
+    (exact/guidance; `hold` keeps them at s); `jump`, `n_resample` for repaint; `sampler_kwargs` go to `sampler`.
+    Conditions must be finite, of the modality's channels and size, and (`check_range`, on by default) in [-1, 1]."""
     lay, noise = denoiser.layout, noise_config(denoiser)
     if strategy not in STRATEGIES: raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     if not cond: raise ValueError("no condition given; use joint_sample")
-    for name, y in cond.items(): lay.validate(y, name=name, check_range=False)
+    for name, y in cond.items():
+        lay.validate(y, name=name, check_range=check_range)
+        if not bool(torch.isfinite(y).all()): raise LayoutError(f"modality {name!r}: the condition holds {int((~torch.isfinite(y)).sum())} NaN or infinite value(s)")
+    check_sampling(w, steps, sigmas)
     noise_levels = dict(noise_levels or {})
     if stray := [n for n in noise_levels if n not in cond]: raise ValueError(f"noise_levels for {stray}, which are not conditions")
     if noise_levels and strategy in ('replace', 'repaint'): raise ValueError(f"noise_levels need strategy 'exact' or 'guidance', not {strategy!r}")
@@ -349,7 +358,8 @@ def joint_sample(denoiser: Callable, n: int, *, sampler: Callable = sample_heun,
                  generator: torch.Generator | None = None, device=None, **sampler_kwargs) -> torch.Tensor:
     "Draw `n` joint samples `[n, C, H, W]` (float32): all modalities at equal σ, from x = σ_0 ε; `w` > 0: joint guidance."
     lay, g = denoiser.layout, make_generator(generator)
-    if w < 0: raise ValueError(f"joint guidance weight w = {w} must be ≥ 0")
+    check_sampling(w, steps, sigmas)
+    if not isinstance(n, int) or n < 1: raise ValueError(f"n = {n!r}: the number of joint samples must be a positive integer")
     sigmas = default_sigmas(denoiser, steps, device) if sigmas is None else torch.as_tensor(sigmas, dtype=torch.float64, device=device)
     x = sigmas[0] * randn((n, lay.channels, lay.size, lay.size), g, device)
     D = JointGuidedDenoiser(denoiser, w, g) if w else denoiser

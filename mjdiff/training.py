@@ -4,26 +4,52 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, copy, csv, json, math, os, subprocess, sys, time, tempfile
+import argparse, contextlib, copy, csv, json, math, os, subprocess, sys, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
 from .layout import Layout, LayoutError
 from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, SIGMA_MODES
 from .networks import UNet, UNetConfig, n_params
 
 # %% auto #0
-__all__ = ['LOG_FIELDS', 'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
-           'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint', 'load_model', 'ema_update',
-           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed',
-           'truncate_log', 'lr_at', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log', 'plot_loss']
+__all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'LOG_FIELDS', 'check_fields', 'TrainConfig',
+           'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config', 'state_mismatch',
+           'load_weights', 'load_model', 'export_weights', 'export_checkpoint', 'ema_update', 'batch_indices',
+           'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed', 'truncate_log',
+           'lr_at', 'TrainingDiverged', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log',
+           'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
+def check_fields(obj, rules: dict):
+    """One-line `ValueError` unless every field of dataclass `obj` has its default's type (numbers finite) and meets
+    `rules[name]`: a tuple of allowed values, or `(predicate, 'what it must be')`."""
+    for f in fields(obj):
+        v, kind = getattr(obj, f.name), type(f.default)
+        number = isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+        ok = {bool: isinstance(v, bool), int: number and float(v).is_integer() and not isinstance(v, (float, np.floating)),
+              float: number, str: isinstance(v, str)}.get(kind, True)
+        if not ok: raise ValueError(f"parameter {f.name} must be {'an integer' if kind is int else kind.__name__}, got {v!r}")
+        if number and not math.isfinite(v): raise ValueError(f"parameter {f.name} must be finite, got {v!r}")
+        rule = rules.get(f.name)
+        if isinstance(rule, tuple) and rule and callable(rule[0]):
+            if not rule[0](v): raise ValueError(f"parameter {f.name} must be {rule[1]}, got {v!r}")
+        elif rule is not None and v not in rule: raise ValueError(f"parameter {f.name}={v!r} is not one of {rule}")
+
+POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0, '≥ 0'), (lambda v: v >= 1, '≥ 1')
+PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
+TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
+                   weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
+                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
+                   grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
+                   max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1)
+
 @dataclass
 class TrainConfig:
-    "Everything that defines a training run (saved beside every checkpoint)."
+    "Everything that defines a training run (saved beside every checkpoint); every field checked on construction."
     steps: int = 2000                 # optimizer steps
     batch_size: int = 64              # global batch (split across processes under DDP)
     lr: float = 1e-3
@@ -43,15 +69,17 @@ class TrainConfig:
     num_workers: int = 0              # data-loading worker processes running ahead of the step (0: load in the step)
     grad_accum: int = 1               # micro-batches per optimizer step
     ckpt_every: int = 500
+    milestone_every: int = 0          # also keep the EMA weights of every milestone_every-th step (checkpoints/ema_<step>.pt; 0: none)
+    eval_every: int = 0               # the learning-curve check every eval_every steps (0: off); it never changes the training
+    max_bad_steps: int = 10           # non-finite steps in a row (each one skipped) that stop the run
     log_every: int = 25
     seed: int = 0
     device: str = 'auto'
 
     def __post_init__(self):
-        if self.sigma_mode not in SIGMA_MODES: raise ValueError(f"sigma_mode must be one of {SIGMA_MODES}, got {self.sigma_mode!r}")
-        if self.precision not in ('fp32', 'bf16'): raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        check_fields(self, TRAIN_RULES)
+        if self.p_known + self.p_absent > 1: raise ValueError(f"parameters p_known + p_absent = {self.p_known + self.p_absent:g} must be ≤ 1")
         if self.batch_size % self.grad_accum: raise ValueError(f"batch_size {self.batch_size} is not divisible by grad_accum {self.grad_accum}")
-        if self.num_workers < 0: raise ValueError(f"num_workers must be >= 0, got {self.num_workers}")
 
 def from_params(cls, params: dict, strict: bool = True):
     "Build dataclass `cls` from a dict, rejecting unknown keys (`strict`) with a one-line error."
@@ -79,46 +107,35 @@ def model_from_config(cfg: dict) -> Precond:
     "Inverse of `model_config`."
     return build_model(Layout.from_dict(cfg['layout']), UNetConfig(**cfg['net']), NoiseConfig(**cfg['noise']))
 
-def atomic_save(obj, path: str | Path, mode: int = 0o644):
-    "`torch.save` (or JSON for a `dict` going to `*.json`) to a temp file, fsync, chmod `mode`, then `os.replace`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')     # mode 0600
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            if path.suffix == '.json': f.write(json.dumps(obj, indent=1, default=str).encode())
-            else: torch.save(obj, f)
-            f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+def state_mismatch(model_sd: dict, ck_sd: dict) -> str:
+    "What differs between a model's state dict and a checkpoint's, in one line ('' if they fit)."
+    other = [f"{k} is {list(ck_sd[k].shape)} there, {list(v.shape)} here" for k, v in model_sd.items() if k in ck_sd and ck_sd[k].shape != v.shape]
+    missing, extra = [k for k in model_sd if k not in ck_sd], [k for k in ck_sd if k not in model_sd]
+    parts = ([f"{len(other)} tensor(s) of other sizes (e.g. {other[0]})"] if other else []) + \
+            ([f"{len(missing)} missing (e.g. {missing[0]})"] if missing else []) + ([f"{len(extra)} unexpected (e.g. {extra[0]})"] if extra else [])
+    return '; '.join(parts)
 
-def remove_stale_tmp(path: str | Path) -> int:
-    "Delete temp files `atomic_save(…, path)` left behind when its process was killed; returns how many."
-    path = Path(path); n = 0
-    for p in path.parent.glob(f'.{path.name}.*.tmp'): p.unlink(missing_ok=True); n += 1
-    return n
-
-class CheckpointError(RuntimeError):
-    "A checkpoint that is missing, corrupt or of another model."
-
-def load_checkpoint(path: str | Path, map_location='cpu') -> dict:
-    "Load a checkpoint with `weights_only=True`; one-line errors for missing or corrupt files."
-    path = Path(path)
-    if not path.is_file(): raise CheckpointError(f"checkpoint not found: {path}")
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e: raise CheckpointError(f"corrupt or unreadable checkpoint {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
-    if not isinstance(ck, dict) or 'model' not in ck or 'config' not in ck:
-        raise CheckpointError(f"not an mjdiff checkpoint (no 'model'/'config'): {path}")
-    return ck
+def load_weights(module: nn.Module, sd: dict, what: str):
+    "`module.load_state_dict(sd)`, or a one-line `CheckpointError` saying which tensors differ."
+    if diff := state_mismatch(module.state_dict(), sd): raise CheckpointError(f"{what} does not fit this network: {diff}")
+    module.load_state_dict(sd)
 
 def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
     "The denoiser stored in a checkpoint (EMA weights by default), in eval mode."
     ck = load_checkpoint(path)
-    D = model_from_config(ck['config']['model'])
-    try: D.load_state_dict(ck['ema'] if ema and ck.get('ema') is not None else ck['model'])
-    except RuntimeError as e: raise CheckpointError(f"checkpoint {path} does not match its config: {str(e).splitlines()[0][:200]}") from None
+    try: D = model_from_config(ck['config']['model'])
+    except (KeyError, TypeError, ValueError) as e: raise CheckpointError(f"checkpoint {path} has no valid model config: {type(e).__name__}: {e}") from None
+    load_weights(D, ck['ema'] if ema and ck.get('ema') is not None else ck['model'], f"checkpoint {path}")
     return D.to(device).eval()
+
+def export_weights(ck: dict) -> dict:
+    "What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step."
+    return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config']}
+
+def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    "Strip checkpoint `src` to `export_weights` in `dst`: a small file to ship or share."
+    atomic_save(export_weights(load_checkpoint(src)), dst)
+    return Path(dst)
 
 # %% ../nbs/06_training.ipynb #c010
 @torch.no_grad()
@@ -185,9 +202,10 @@ def teardown_distributed():
 LOG_FIELDS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'images_per_s', 'seconds']
 
 def truncate_log(path: Path, step: int):
-    "Keep the header and the complete rows of steps ≤ `step` of the CSV log (written atomically)."
+    "Keep the header and the complete rows of steps ≤ `step` of a CSV log (written atomically)."
     with open(path, newline='') as f: rows = list(csv.reader(f))
-    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(LOG_FIELDS) and r[0].isdigit() and int(r[0]) <= step]   # partial rows go too
+    if not rows: return
+    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= step]   # partial rows go too
     if len(keep) == len(rows): return
     tmp = path.with_suffix('.csv.tmp')
     with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
@@ -205,14 +223,43 @@ def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.op
     return torch.optim.AdamW(D.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99),
                              fused=fused or None, foreach=False if not cfg.foreach else (None if fused else True))
 
+class TrainingDiverged(RuntimeError):
+    "Too many non-finite steps in a row; the last good checkpoint is kept."
+
+def _finite(*modules) -> bool:
+    "Whether every parameter and buffer of `modules` is finite."
+    return all(bool(torch.isfinite(t).all()) for m in modules for t in [*m.parameters(), *m.buffers()] if t.is_floating_point())
+
+def _keep_previous(path: Path):
+    "Hard-link `path` to `prev.pt` beside it (atomically), so the next write of `path` cannot lose the last good checkpoint."
+    prev, tmp = path.with_name('prev.pt'), path.with_name('.prev.pt.link.tmp')
+    tmp.unlink(missing_ok=True); os.link(path, tmp); os.replace(tmp, prev)
+
+def _resume_from(ck_dir: Path, device) -> dict | None:
+    "The run's `last.pt`, or `prev.pt` (with a message) when `last.pt` is unreadable; None when there is neither."
+    last, prev = ck_dir / 'last.pt', ck_dir / 'prev.pt'
+    if not last.exists(): return None
+    try: return load_checkpoint(last, map_location=device)
+    except CheckpointError as e:
+        if not prev.exists(): raise
+        print(f"[mjdiff] {e}; resuming from the previous checkpoint {prev}", flush=True)
+        return load_checkpoint(prev, map_location=device)
+
 def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
-          init_from: str | Path | None = None, progress: bool = True, stop_after: int | None = None) -> dict:
+          init_from: str | Path | None = None, progress: bool = True, stop_after: int | None = None,
+          evaluate=None) -> dict:
     """Train `D` on `data` (a `PairedDataset`) for `cfg.steps` steps, writing under `run_dir`:
-    `checkpoints/last.pt`, `config.json`, `train_log.csv`. Resumes from `last.pt` when present (`resume`);
-    `init_from` starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early after that
-    many steps of this call (for tests of resume). Data-parallel when a process group is up (`init_distributed`).
-    Returns a summary dict `{step, seconds, params, checkpoint}`."""
-    run_dir = Path(run_dir); ck_path = run_dir / 'checkpoints' / 'last.pt'
+    `checkpoints/last.pt` (and `prev.pt`, the one before), `config.json`, `train_log.csv`. Resumes from `last.pt` when
+    present (`resume`); `init_from` starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early
+    after that many steps of this call (for tests of resume). `evaluate(step, ema, {'images', 'seconds'})` is called
+    every `cfg.eval_every` steps (the learning curve). Data-parallel when a process group is up (`init_distributed`).
+    Holds the run directory's lock. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
+    rank, _ = _dist()
+    with run_lock(run_dir) if rank == 0 else contextlib.nullcontext():
+        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate)
+
+def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate) -> dict:
+    ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
     device = get_device(cfg.device)
     if cfg.batch_size % (world * cfg.grad_accum): raise ValueError(f"batch_size {cfg.batch_size} must divide by processes × grad_accum = {world * cfg.grad_accum}")
@@ -220,26 +267,51 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     if cfg.channels_last: D = D.to(memory_format=torch.channels_last)
     ema = copy.deepcopy(D).eval().requires_grad_(False)
     opt = _optimizer(D, cfg, device)
-    step, resumed = 0, False
+    step, resumed, state = 0, False, {}
     config = {'model': model_config(D), 'train': asdict(cfg)}
-    if resume and ck_path.exists():
-        ck = load_checkpoint(ck_path, map_location=device)
-        D.load_state_dict(ck['model']); ema.load_state_dict(ck['ema']); opt.load_state_dict(ck['optimizer']); step, resumed = int(ck['step']), True
+    if rank == 0:
+        for name in ('last.pt', 'prev.pt'): remove_stale_tmp(ck_dir / name)
+    if resume and (ck := _resume_from(ck_dir, device)) is not None:
+        for part, module in (('model', D), ('ema', ema)): load_weights(module, ck[part], f"the run's checkpoint in {ck_dir} ({part})")
+        opt.load_state_dict(ck['optimizer']); step, resumed, state = int(ck['step']), True, ck.get('state', {})
     elif init_from is not None:
         ck = load_checkpoint(init_from, map_location=device)
         if ck['config']['model'] != config['model']: raise CheckpointError(f"init_from {init_from}: its model config differs from this run's")
-        D.load_state_dict(ck['ema']); ema.load_state_dict(ck['ema']); resumed = True
+        load_weights(D, ck['ema'], f"init_from {init_from}"); ema.load_state_dict(ck['ema']); resumed = True
     net = ddp = None
     if world > 1:
         net = ddp = torch.nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if device.type == 'cuda' else None)
         if not resumed: ema.load_state_dict(D.state_dict())            # DDP broadcast rank 0's weights into D
     net = torch.compile(net or D) if cfg.compile else (net or D)
-    if rank == 0:
-        remove_stale_tmp(ck_path); atomic_save(config, run_dir / 'config.json')
+    if rank == 0: atomic_save(config, run_dir / 'config.json')
 
-    def save():
-        if rank == 0:
-            atomic_save({'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config}, ck_path)
+    # running totals, continued across resumes: training seconds (evaluation excluded), the open log window, skipped steps
+    t0, t_eval, elapsed0 = time.time(), 0.0, float(state.get('elapsed', 0.0))
+    elapsed = lambda: elapsed0 + time.time() - t0 - t_eval
+    window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
+    losses, n_img, w_start = [torch.tensor(v) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
+    skipped, bad, saved = int(state.get('skipped', 0)), 0, step
+
+    def save() -> bool:
+        nonlocal saved
+        if rank != 0: return True
+        if bad or not _finite(D, ema):
+            print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
+        if ck_path.exists(): _keep_previous(ck_path)
+        ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
+              'state': {'elapsed': elapsed(), 'skipped': skipped,
+                        'window': {'losses': [float(l) for l in losses], 'images': n_img, 'seconds': elapsed() - w_start}}}
+        atomic_save(ck, ck_path); saved = step
+        if cfg.milestone_every and step % cfg.milestone_every == 0: atomic_save(export_weights(ck), ck_dir / f'ema_{step:07d}.pt')
+        return True
+
+    def check():
+        nonlocal t_eval
+        if evaluate is None or not cfg.eval_every or step % cfg.eval_every: return
+        t = time.time()
+        if rank == 0: evaluate(step, ema, {'images': step * cfg.batch_size, 'seconds': elapsed()})
+        if world > 1: torch.distributed.barrier()
+        t_eval += time.time() - t
 
     log_path = run_dir / 'train_log.csv'
     if rank == 0 and (step == 0 or not log_path.exists()):
@@ -252,7 +324,8 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == 'bf16')
     batches = iter(step_loader(data, cfg, step, rank, world, pin_memory=device.type == 'cuda'))
     call = _Call(net, D.layout)
-    t_last, n_img, losses, start, done_here, saved = time.time(), 0, [], time.time(), 0, -1
+    done_here = 0
+    check()                                                   # step 0 of a new run; a resumed run's step if not yet measured
     D.train()
     while step < cfg.steps and (stop_after is None or done_here < stop_after):
         epoch, x_all = next(batches)
@@ -271,23 +344,35 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
                 loss = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps).mean() / cfg.grad_accum
             loss.backward(); loss_sum += loss.detach()
         grad_norm = torch.nn.utils.clip_grad_norm_(D.parameters(), cfg.grad_clip)
-        opt.step(); step += 1; done_here += 1
-        ema_update(ema, D, step, cfg.ema_decay)
-        n_img += len(x_all) * world; losses.append(loss_sum)
+        nonfinite = (~torch.isfinite(loss_sum) | ~torch.isfinite(grad_norm)).float()
+        if world > 1: torch.distributed.all_reduce(nonfinite, op=torch.distributed.ReduceOp.MAX)    # every rank skips together
+        if nonfinite.item():                                  # divergence guard: skip the update, count it
+            bad += 1; skipped += 1
+            if rank == 0: print(f"[mjdiff] step {step + 1}: non-finite loss or gradient ({float(loss_sum):.4g}, {float(grad_norm):.4g}); step skipped ({bad} in a row)", flush=True)
+        else: opt.step(); bad = 0
+        step += 1; done_here += 1
+        if not bad: ema_update(ema, D, step, cfg.ema_decay); losses.append(loss_sum)
+        n_img += len(x_all) * world
+        if bad >= cfg.max_bad_steps:
+            if bar is not None: bar.close()
+            raise TrainingDiverged(f"training diverged: {bad} non-finite steps in a row up to step {step}; the last good checkpoint {ck_path} (step {saved}) is kept")
         if bar is not None: bar.update(1)
         if step % cfg.log_every == 0 or step == cfg.steps:
-            mean_loss = torch.stack(losses).double().mean()
+            mean_loss = torch.stack(losses).double().mean() if losses else torch.tensor(float('nan'), dtype=torch.float64, device=device)
             if world > 1: torch.distributed.all_reduce(mean_loss); mean_loss /= world
-            dt = time.time() - t_last; ips = n_img / max(dt, 1e-9)
+            ips = n_img / max(elapsed() - w_start, 1e-9)
             if rank == 0:
                 with open(log_path, 'a', newline='') as f:
-                    csv.writer(f).writerow([step, epoch, f'{float(mean_loss):.5f}', f'{lr:.3g}', f'{float(grad_norm):.4g}', f'{ips:.1f}', f'{time.time() - start:.1f}'])
+                    csv.writer(f).writerow([step, epoch, f'{float(mean_loss):.5f}', f'{lr:.3g}', f'{float(grad_norm):.4g}', f'{ips:.1f}', f'{elapsed():.1f}'])
                 if bar is not None: bar.set_postfix(loss=f'{float(mean_loss):.4f}', img_s=f'{ips:.0f}')
-            t_last, n_img, losses = time.time(), 0, []
-        if step % cfg.ckpt_every == 0 or step == cfg.steps: save(); saved = step
+            w_start, n_img, losses = elapsed(), 0, []
+        if step % cfg.ckpt_every == 0 or step == cfg.steps: save()
+        check()
     if bar is not None: bar.close()
-    if saved != step: save()
-    return {'step': step, 'seconds': time.time() - start, 'params': n_params(D), 'checkpoint': str(ck_path)}
+    if saved != step and not save():
+        raise TrainingDiverged(f"training ended at step {step} with non-finite weights or steps ({skipped} skipped); the last good checkpoint {ck_path} (step {saved}) is kept")
+    return {'step': step, 'seconds': elapsed() - elapsed0, 'total_seconds': elapsed(), 'params': n_params(D),
+            'checkpoint': str(ck_path), 'skipped_steps': skipped}
 
 class _Call:
     "Adapt a (possibly DDP-wrapped or compiled) module to the denoiser contract (`.layout` + call)."
@@ -297,7 +382,7 @@ class _Call:
 # %% ../nbs/06_training.ipynb #c022
 def main(argv=None) -> int:
     "`[torchrun …] python -m mjdiff.training --run-dir DIR [--preset P] [--param K=V …] [--config JSON]`."
-    from mjdiff.pipeline import RunConfig, resolve_config, run_dataset, resolve_init
+    from mjdiff.pipeline import RunConfig, resolve_config, run_dataset, resolve_init, run_curve
     ap = argparse.ArgumentParser(prog='python -m mjdiff.training', description='Train one run (one process per rank under torchrun).')
     ap.add_argument('--run-dir', required=True); ap.add_argument('--preset', default='demo')
     ap.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
@@ -311,7 +396,8 @@ def main(argv=None) -> int:
         torch.manual_seed(cfg.seed)                       # as the training notebook: same initial weights for any nproc
         data = run_dataset(cfg, 'train')
         D = build_model(data.layout, cfg.unet())
-        summary = train(D, data, cfg.train_config(), a.run_dir, init_from=resolve_init(cfg), progress=a.progress)
+        curve = run_curve(cfg, a.run_dir, get_device(cfg.device)) if rank == 0 and cfg.eval_every else None
+        summary = train(D, data, cfg.train_config(), a.run_dir, init_from=resolve_init(cfg), progress=a.progress, evaluate=curve)
         if rank == 0:
             atomic_save(summary, Path(a.run_dir) / 'train_summary.json')
             print(f"[mjdiff.training] {world} process(es): {json.dumps(summary)}", flush=True)

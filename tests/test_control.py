@@ -51,7 +51,7 @@ def test_rerun_keeps_finished_runs(study):
 def test_rerun_with_other_parameters_is_refused(study):
     out, _ = study
     r = run_cli('control', '--preset', 'tiny', '--seeds', '0,1', '--out', str(out), '--param', 'steps=5')
-    assert r.returncode == 2 and 'was made with other parameters (steps=4)' in r.stderr, r.stderr
+    assert r.returncode == 2 and 'was made with other parameters (steps=4, now 5)' in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
 
 @pytest.mark.parametrize('args, needle', [

@@ -36,7 +36,7 @@ def test_rerun_resumes_and_continues(tiny_run, tmp_path):
 
 @pytest.mark.parametrize('args, needle', [
     (['--param', 'stepz=3'], "unknown parameter 'stepz'"),
-    (['--param', 'steps=many'], "parameter 'steps' expects int"),
+    (['--param', 'steps=many'], "parameter 'steps' expects an integer"),
     (['--param', 'strategy=magic'], 'strategy'),
     (['--param', 'sampler=magic'], "parameter sampler='magic' is not one of"),
     (['--param', 'steps'], 'KEY=VALUE'),

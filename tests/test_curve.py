@@ -1,0 +1,60 @@
+"The learning curve in the training stage (rows written, training unchanged with it on) and the sample-efficiency study."
+import json
+from pathlib import Path
+import numpy as np, pytest, torch
+from conftest import run_cli
+from mjdiff.pipeline import resolve_config, run_dataset, run_curve
+from mjdiff.training import build_model, train, load_checkpoint, read_log
+from mjdiff.evaluation import read_curve
+
+def test_curve_rows_and_training_unchanged(tmp_path):
+    cfg = resolve_config('tiny', {'steps': '6', 'eval_every': '2', 'ckpt_every': '3', 'log_every': '2'})
+    data = run_dataset(cfg, 'train')
+    torch.manual_seed(0); init = build_model(data.layout, cfg.unet()).state_dict()
+    ck = {}
+    for name, curve in [('off', None), ('on', run_curve(cfg, tmp_path / 'on', verbose=False))]:
+        D = build_model(data.layout, cfg.unet()); D.load_state_dict(init)
+        train(D, data, cfg.train_config(), tmp_path / name, progress=False, evaluate=curve)
+        ck[name] = load_checkpoint(tmp_path / name / 'checkpoints' / 'last.pt')
+    for part in ('model', 'ema'):
+        for k, v in ck['off'][part].items(): assert torch.equal(v, ck['on'][part][k]), (part, k)
+    assert not (tmp_path / 'off' / 'curve.csv').exists()
+    c = read_curve(tmp_path / 'on' / 'curve.csv')
+    assert list(c['step']) == [0, 2, 4, 6] and list(c['images']) == [0, 32, 64, 96]
+    assert (np.diff(c['train_seconds']) > 0).all() and (c['eval_seconds'] > 0).all()
+    pairs = {f'{a}->{b}' for a in ('digit', 'word', 'scene') for b in ('digit', 'word', 'scene') if a != b}
+    assert {f'info_{p}' for p in pairs} | {f'coh_{p}' for p in pairs} | {f'coh_{p}_w' for p in pairs} | {'joint', 'joint_w'} <= set(c)
+    assert all(abs(c[f'info_{p}'][0]) < 1e-6 for p in pairs)          # untrained network: its output ignores the partner
+    la, lb = read_log(tmp_path / 'off' / 'train_log.csv'), read_log(tmp_path / 'on' / 'train_log.csv')
+    assert (la['loss'] == lb['loss']).all() and list(la['step']) == [2, 4, 6]
+
+def test_resumed_log_continues_the_running_totals(tmp_path):
+    "Killed at a checkpoint inside a log window: the first row after the resume averages the same steps, and seconds keep counting."
+    cfg = resolve_config('tiny', {'steps': '8', 'ckpt_every': '3', 'log_every': '4'}).train_config()
+    cfg_data = resolve_config('tiny'); data = run_dataset(cfg_data, 'train')
+    torch.manual_seed(0); init = build_model(data.layout, cfg_data.unet()).state_dict()
+    def run(d, **kw):
+        D = build_model(data.layout, cfg_data.unet()); D.load_state_dict(init); train(D, data, cfg, d, progress=False, **kw)
+    run(tmp_path / 'a'); run(tmp_path / 'b', stop_after=3); run(tmp_path / 'b')          # resumed from step 3, mid-window
+    la, lb = read_log(tmp_path / 'a' / 'train_log.csv'), read_log(tmp_path / 'b' / 'train_log.csv')
+    assert list(lb['step']) == [4, 8] and (la['loss'] == lb['loss']).all()
+    assert lb['seconds'][0] > 0 and (np.diff(lb['seconds']) > 0).all()
+    assert load_checkpoint(tmp_path / 'b' / 'checkpoints' / 'last.pt')['state']['elapsed'] >= lb['seconds'][-1] - 1e-6
+
+def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
+    out = tmp_path / 'S'
+    args = ['study', '--preset', 'tiny', '--out', str(out), '--images', '64', '--eval-images', '32', '--arm', 'b16', '--arm', 'b8:batch_size=8']
+    r = run_cli(*args)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rows = (out / 'study.md').read_text().splitlines()
+    assert len(rows) == 4 and {'b16', 'b8'} <= {row.split('|')[1].strip() for row in rows[2:]}
+    for arm, steps in (('b16', 4), ('b8', 8)):
+        assert load_checkpoint(out / arm / 'checkpoints' / 'last.pt')['step'] == steps
+        assert list(read_curve(out / arm / 'curve.csv')['images']) == [0, 32, 64]       # measured at equal images
+    assert (out / 'figures' / 'study_curves.png').is_file()
+    r = run_cli(*args)
+    assert r.returncode == 0 and r.stdout.count('already, kept') == 2, r.stdout[-2000:]
+    r = run_cli(*args[:-4], '--images', '96', '--arm', 'b16')                            # the next round: b16 on to more images
+    assert r.returncode == 0 and load_checkpoint(out / 'b16' / 'checkpoints' / 'last.pt')['step'] == 6, r.stderr[-2000:]
+    r = run_cli(*args, '--param', 'lr=0.01')
+    assert r.returncode == 2 and 'was made with other parameters (lr=' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
