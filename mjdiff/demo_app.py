@@ -15,10 +15,10 @@ import mjdiff
 from .layout import Layout, LayoutError
 from .data import ImageSet, DEMO_CLASSES, demo_layout, demo_sets, modality_image, corrupt_noise, balanced_indices
 from .networks import UNetConfig
-from .training import CheckpointError, load_model, build_model, model_config, atomic_save
+from .io import CheckpointError, atomic_save
+from .training import load_model, build_model, model_config, pretrained_path
 from .metrics import Classifier, load_classifier, save_classifier, train_or_load_classifiers
 from .sampling import conditional_sample, SAMPLERS, STRATEGIES
-from .pipeline import pretrained_path
 
 # %% auto #0
 __all__ = ['CHECKPOINT_ENV', 'CLASSIFIERS_ENV', 'DEMO_STRATEGIES', 'SOURCES', 'repo_root', 'demo_candidates', 'find_checkpoint',

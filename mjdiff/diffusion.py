@@ -12,8 +12,8 @@ from torch import nn
 from .layout import Layout, LayoutError
 
 # %% auto #0
-__all__ = ['SIGMA_MODES', 'Denoiser', 'NoiseConfig', 'precond_coefficients', 'Precond', 'sample_sigma', 'add_noise', 'edm_loss',
-           'GaussianDenoiser', 'gaussian_conditional', 'random_gaussian']
+__all__ = ['SIGMA_MODES', 'LOSS_BALANCES', 'Denoiser', 'NoiseConfig', 'precond_coefficients', 'Precond', 'sample_sigma',
+           'add_noise', 'edm_loss', 'reduce_loss', 'GaussianDenoiser', 'gaussian_conditional', 'random_gaussian']
 
 # %% ../nbs/03_diffusion.ipynb #c005
 class Denoiser(Protocol):
@@ -101,6 +101,23 @@ def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: floa
     x_noisy = add_noise(x, sigma.to(x.device), layout, generator) if eps is None else x + s.to(x.dtype) * eps
     denoised = D(x_noisy, sigma.to(x.device))
     return weight * (denoised - x) ** 2
+
+# %% ../nbs/03_diffusion.ipynb #c016b
+LOSS_BALANCES = ('channels', 'modalities')
+
+def reduce_loss(loss: torch.Tensor, sigma: torch.Tensor, layout: Layout, balance: str = 'channels', min_snr: float = 0.0,
+                sigma_data: float = 0.5) -> torch.Tensor:
+    "The batch loss from `edm_loss`'s per-element `loss` `[B, C, H, W]` at noise levels `sigma` `[B, M]` (see above)."
+    if balance not in LOSS_BALANCES: raise ValueError(f"unknown loss balance {balance!r}; choose one of {LOSS_BALANCES}")
+    if balance == 'channels' and not min_snr: return loss.mean()
+    s = layout.channel_sigma(sigma).to(loss.device)
+    if min_snr:
+        lam = (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2
+        loss = loss * (min_snr / sigma_data ** 2 / lam).clamp(max=1.0)
+    if balance == 'channels': return loss.mean()
+    per_m = torch.stack([loss[:, layout.slices[n]].mean((1, 2, 3)) for n in layout.names], 1)      # [B, M]
+    noisy = (sigma > 0).to(per_m)
+    return ((per_m * noisy).sum(1) / noisy.sum(1).clamp(min=1)).mean()
 
 # %% ../nbs/03_diffusion.ipynb #c018
 class GaussianDenoiser(nn.Module):

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['LOCK_ENV', 'strict_json', 'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint', 'RunLocked',
-           'run_lock']
+__all__ = ['LOCK_ENV', 'strict_json', 'atomic_write', 'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint',
+           'RunLocked', 'run_lock']
 
 # %% ../nbs/00a_io.ipynb #f6a9698f
 def strict_json(obj):
@@ -21,19 +21,25 @@ def strict_json(obj):
     return obj
 
 # %% ../nbs/00a_io.ipynb #4b741412
-def atomic_save(obj, path: str | Path, mode: int = 0o644):
-    "`torch.save` (or strict JSON for a `dict` going to `*.json`) to a temp file, fsync, chmod `mode`, then `os.replace`."
+def atomic_write(path: str | Path, write, mode: int = 0o644) -> Path:
+    "Call `write(tmp)` on a temporary file beside `path`, fsync it, chmod `mode`, then `os.replace` it into place."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')     # mode 0600
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)     # mode 0600
     try:
-        with os.fdopen(fd, 'wb') as f:
-            if path.suffix == '.json': f.write(json.dumps(strict_json(obj), indent=1, default=str, allow_nan=False).encode())
-            else: torch.save(obj, f)
-            f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        write(tmp)
+        with open(tmp, 'rb+') as f: os.fsync(f.fileno())
+        os.chmod(tmp, mode); os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
+    return path
+
+def atomic_save(obj, path: str | Path, mode: int = 0o644) -> Path:
+    "`torch.save` (or strict JSON for a `dict` going to `*.json`), written by `atomic_write`."
+    path = Path(path)
+    def write(tmp):
+        if path.suffix == '.json': Path(tmp).write_text(json.dumps(strict_json(obj), indent=1, default=str, allow_nan=False))
+        else: torch.save(obj, tmp)
+    return atomic_write(path, write, mode)
 
 def remove_stale_tmp(path: str | Path) -> int:
     "Delete temp files `atomic_save(…, path)` left behind when its process was killed; returns how many."

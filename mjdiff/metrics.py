@@ -14,14 +14,14 @@ from torch import nn
 import torch.nn.functional as F
 from .layout import LayoutError
 from .data import ImageSet, to_float
-from .training import CheckpointError, atomic_save
+from .io import CheckpointError, atomic_save
 
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'Classifier', 'as_images', 'as_labels', 'ClassifierConfig', 'random_shift', 'predict', 'features',
            'accuracy', 'recalibrate_bn', 'train_classifier', 'fingerprint', 'save_classifier', 'read_meta',
            'load_classifier', 'train_or_load_classifiers', 'conditional_coherence', 'joint_coherence',
            'coherence_matrix', 'class_balance', 'frechet_distance_from_stats', 'frechet_distance', 'robustness_auc',
-           'inception_features']
+           'kernel_distance', 'inception_features']
 
 # %% ../nbs/07_metrics.ipynb #c006
 class Classifier(nn.Module):
@@ -293,6 +293,21 @@ def robustness_auc(levels, values) -> float:
     if s[-1] == s[0]: raise ValueError("levels must span a non-zero range")
     return float(np.sum((v[1:] + v[:-1]) / 2 * np.diff(s)) / (s[-1] - s[0]))
 
+# %% ../nbs/07_metrics.ipynb #c033l
+def kernel_distance(feat_real, feat_gen, subsets: int = 10, subset_size: int = 100, seed: int = 0) -> tuple[float, float]:
+    "`(KID, its sd over subsets)`: unbiased MMD² with kernel `(x·y / d + 1)³` between feature sets `[N_r, F]` and `[N_g, F]`."
+    a, b = (np.asarray(torch.as_tensor(f).double().cpu(), dtype=np.float64) for f in (feat_real, feat_gen))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]: raise ValueError(f"features must be [N, F] with equal F, got {list(a.shape)} and {list(b.shape)}")
+    m = min(subset_size, len(a), len(b))
+    if m < 2: raise ValueError("need at least 2 samples in each feature set")
+    rng, d, vals = np.random.default_rng(seed), a.shape[1], []
+    k = lambda x, y: (x @ y.T / d + 1) ** 3
+    for _ in range(subsets):
+        x, y = a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)]
+        kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
+        vals.append((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * kxy.mean())
+    return float(np.mean(vals)), float(np.std(vals))
+
 # %% ../nbs/07_metrics.ipynb #c036
 INCEPTION_FILE = 'inception_v3_google-0cc3c7bd.pth'
 
@@ -300,7 +315,7 @@ def inception_features(x: torch.Tensor, weights: str | Path | None = None, batch
     "`(features [N, 2048] or None, message)`: Inception v3 pool features of `x` `[N, C, H, W]` in [-1, 1], local weights only."
     import torchvision
     path = Path(weights) if weights else Path(torch.hub.get_dir()) / 'checkpoints' / INCEPTION_FILE
-    if not path.is_file(): return None, f"Inception FID skipped: no local weights at {path} (mjdiff never downloads them)"
+    if not path.is_file(): return None, f"Inception features skipped: no local weights at {path} (mjdiff never downloads them)"
     net = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
     net.load_state_dict(torch.load(path, map_location='cpu', weights_only=True)); net.fc = nn.Identity(); net.eval()
     mean, std = torch.tensor([0.485, 0.456, 0.406])[:, None, None], torch.tensor([0.229, 0.224, 0.225])[:, None, None]

@@ -12,17 +12,18 @@ from .io import atomic_save, run_lock, RunLocked, CheckpointError, load_checkpoi
 from .layout import Layout
 from .networks import UNetConfig
 from .training import (TrainConfig, from_params, check_fields, POSITIVE, NON_NEGATIVE, AT_LEAST_1, PROBABILITY,
-                             export_checkpoint, TrainingDiverged)
+                             export_checkpoint, pretrained_path, TrainingDiverged)
 from .sampling import SAMPLERS, STRATEGIES
 from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pairwise_coherence
 
 # %% auto #0
 __all__ = ['RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS', 'RunConfig', 'parse_value',
-           'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'pretrained_path', 'resolve_init', 'setup_stage',
-           'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics', 'merge_metrics',
-           'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'changed_params',
-           'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'study',
-           'study_table', 'write_study', 'param_docs', 'main']
+           'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'resolve_init', 'setup_stage', 'save_figure',
+           'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics', 'merge_metrics', 'claim_html',
+           'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'changed_params', 'check_run_params',
+           'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'study', 'study_table',
+           'write_study', 'train_command', 'torchrun_command', 'train_distributed', 'read_condition', 'sample_command',
+           'param_docs', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 _CURVE = CurveConfig()
@@ -56,6 +57,8 @@ class RunConfig:
     p_shared: float = 0.5
     p_known: float = 0.25
     p_absent: float = 0.1
+    loss_balance: str = 'channels'        # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
+    min_snr: float = 0.0                  # γ of a min-SNR-style cap on EDM's loss weight (0: none)
     precision: str = 'bf16'
     channels_last: bool = False
     compile: bool = False
@@ -201,10 +204,6 @@ def run_dataset(cfg: RunConfig, split: str):
     layout, sets = run_sets(cfg, split)
     anchor = 'photo' if cfg.dataset == 'cifar10_mnist' else None
     return PairedDataset(sets, layout, class_map=json.loads(cfg.class_map) if cfg.class_map else None, anchor=anchor, seed=cfg.seed)
-
-def pretrained_path(name: str = 'demo') -> Path:
-    "The shipped pretrained weights (produced by `make demo-checkpoint`)."
-    return Path(__file__).parent / 'assets' / f'{name}.pt'
 
 def resolve_init(cfg: RunConfig) -> Path | None:
     "The checkpoint a run fine-tunes from, or None."
@@ -534,6 +533,90 @@ def write_study(out: str | Path, arms: dict) -> list[dict]:
     (out / 'figures').mkdir(exist_ok=True); fig.savefig(out / 'figures' / 'study_curves.png', dpi=110, bbox_inches='tight'); plt.close(fig)
     return rows
 
+# %% ../nbs/09_pipeline.ipynb #c021f
+def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False) -> dict:
+    "Train `cfg` into `run_dir` in this process (one rank of torchrun's, if under it); returns `train`'s summary."
+    import torch
+    from mjdiff.training import init_distributed, teardown_distributed, build_model, train, get_device
+    rank, world = init_distributed(cfg.device)
+    try:
+        torch.manual_seed(cfg.seed)                       # as the training notebook: same initial weights for any nproc
+        data = run_dataset(cfg, 'train')
+        D = build_model(data.layout, cfg.unet())
+        curve = run_curve(cfg, run_dir, get_device(cfg.device)) if rank == 0 and cfg.eval_every else None
+        summary = train(D, data, cfg.train_config(), run_dir, init_from=resolve_init(cfg), progress=progress, evaluate=curve)
+        if rank == 0:
+            atomic_save(summary, Path(run_dir) / 'train_summary.json')
+            print(f"[mjdiff train] {world} process(es): {json.dumps(summary)}", flush=True)
+        return summary
+    finally:
+        teardown_distributed()
+
+def torchrun_command(nproc: int, args: list[str], nnodes: int = 1) -> list[str]:
+    "The `torchrun --standalone` command line running `mjdiff train args` on `nproc` local processes."
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nnodes={nnodes}', f'--nproc_per_node={nproc}',
+            '-m', 'mjdiff.pipeline', 'train', *args]
+
+def train_distributed(cfg: RunConfig, run_dir: str | Path, nproc: int | None = None) -> dict:
+    "Train `cfg` with `cfg.nproc` local processes under torchrun; returns `train`'s summary."
+    import subprocess
+    from mjdiff.training import get_device
+    run_dir = Path(run_dir).resolve(); run_dir.mkdir(parents=True, exist_ok=True)
+    nproc = nproc or cfg.nproc
+    (run_dir / 'train_summary.json').unlink(missing_ok=True)
+    env = dict(os.environ)
+    if get_device(cfg.device).type == 'cpu': env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // nproc)))
+    cmd = torchrun_command(nproc, ['--run-dir', str(run_dir), '--config', json.dumps(asdict(cfg))])
+    tail = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as p:
+        for line in p.stdout:
+            print(line, end='', flush=True); tail = (tail + [line.rstrip()])[-15:]
+    if p.returncode != 0:
+        raise RuntimeError(f"torchrun training ({nproc} processes) failed with exit code {p.returncode}: " + ' | '.join(tail[-5:]))
+    return json.loads((run_dir / 'train_summary.json').read_text())
+
+# %% ../nbs/09_pipeline.ipynb #c022b
+def read_condition(path: str | Path, layout: Layout, name: str) -> tuple:
+    "`(condition [1, C_m, size, size] in [-1, 1], resized)`: image file `path` as modality `name` of `layout`."
+    import torch
+    from mjdiff.layout import LayoutError
+    from mjdiff.sources import decode_image
+    from mjdiff.data import to_float
+    if name not in layout.slices: raise LayoutError(f"unknown modality {name!r} in --given; this model has {layout.names}")
+    if not Path(path).is_file(): raise FileNotFoundError(f"--given {name}={path}: no such file")
+    a, resized = decode_image(path, layout.size, layout[name].channels)
+    return to_float(a[None]), resized
+
+def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', given: dict | None = None, strategy: str = 'exact',
+                   w: float = 0.0, steps: int = 18, sampler: str = 'heun', seed: int = 0, save: str | Path | None = None,
+                   device: str = 'auto', progress: bool = True) -> dict:
+    "`mjdiff sample`: joint samples, or samples given image files (`given` `{modality: path}`); writes the grid PNG (and `save`)."
+    import torch, matplotlib; matplotlib.use('Agg')
+    from mjdiff.training import load_model, get_device
+    from mjdiff.sampling import joint_sample, conditional_sample
+    from mjdiff.data import show_batch
+    if n < 1: raise ValueError(f"--n must be ≥ 1, got {n}")
+    dev = get_device(device)
+    D = load_model(pretrained_path() if ckpt == 'pretrained' else ckpt, device=dev)
+    g = torch.Generator(dev).manual_seed(seed)
+    if given:
+        cond = {}
+        for name, path in given.items():
+            cond[name], resized = read_condition(path, D.layout, name)
+            if resized: print(f"[mjdiff] {path}: resized to {D.layout.size}×{D.layout.size} for modality {name!r}", flush=True)
+        x = conditional_sample(D, {k: v.to(dev) for k, v in cond.items()}, strategy=strategy, sampler=sampler, steps=steps, n=n,
+                               w=w if strategy == 'guidance' else 0.0, generator=g, progress=progress).cpu()
+    else:
+        if strategy != 'exact': raise ValueError(f"--strategy {strategy!r} conditions on --given modalities; joint samples take none (use --w for joint guidance)")
+        x = joint_sample(D, n, sampler=sampler, steps=steps, w=w, generator=g, device=dev, progress=progress).cpu()
+    fig = show_batch(D.layout, x, n=min(len(x), 16), scale=1.1)
+    fig.suptitle(f"{'given ' + ', '.join(given) if given else 'joint samples'} ({sampler}, {steps} steps{f', w = {w:g}' if w else ''})", fontsize=9)
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True); fig.savefig(out, dpi=110, bbox_inches='tight')
+    info = dict(checkpoint=str(ckpt), n=n, given={k: str(v) for k, v in (given or {}).items()}, strategy=strategy if given else 'joint',
+                w=w, steps=steps, sampler=sampler, seed=seed, grid=str(out))
+    if save: atomic_save({'x': x, 'layout': D.layout.to_dict(), 'settings': info}, save); info['saved'] = str(save)
+    return info
+
 # %% ../nbs/09_pipeline.ipynb #c023
 def param_docs() -> list[tuple[str, object, str]]:
     "`(name, default, comment)` of every `RunConfig` parameter, in order (the comments of its source)."
@@ -561,6 +644,19 @@ def main(argv=None):
     s.add_argument('--arm', action='append', default=[], metavar='NAME[:KEY=VALUE,...]', help='an arm: the preset plus these overrides')
     s.add_argument('--images', type=int, required=True, help='training images per arm'); s.add_argument('--eval-images', type=int, default=32_000)
     s.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help='an override for every arm'); s.add_argument('--log-output', action='store_true')
+    sm = sub.add_parser('sample', help='joint samples, or samples given image files, from a checkpoint (a grid PNG)')
+    sm.add_argument('checkpoint', help="a checkpoint file, or 'pretrained' (the shipped demo weights)")
+    sm.add_argument('--n', type=int, default=16, help='joint samples, or samples per condition'); sm.add_argument('--out', default='samples.png')
+    sm.add_argument('--given', action='append', default=[], metavar='MODALITY=IMAGE', help='a condition from an image file (repeatable)')
+    sm.add_argument('--strategy', default='exact', choices=STRATEGIES); sm.add_argument('--w', type=float, default=0.0)
+    sm.add_argument('--steps', type=int, default=18); sm.add_argument('--sampler', default='heun', choices=tuple(SAMPLERS))
+    sm.add_argument('--seed', type=int, default=0); sm.add_argument('--save', default=None, help='also write the samples (torch.save)')
+    sm.add_argument('--device', default='auto'); sm.add_argument('--no-progress', action='store_true')
+    t = sub.add_parser('train', help='train one run in this process (one rank under torchrun), without the notebooks')
+    t.add_argument('--run-dir', required=True); t.add_argument('--preset', default='demo')
+    t.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
+    t.add_argument('--config', default=None, help='a full RunConfig as JSON (instead of --preset/--param)')
+    t.add_argument('--progress', action='store_true')
     sub.add_parser('presets', help='list presets')
     sub.add_parser('params', help='every parameter with its default and comment')
     e = sub.add_parser('export-checkpoint', help='strip a checkpoint to its EMA weights'); e.add_argument('src'); e.add_argument('dst')
@@ -574,6 +670,12 @@ def main(argv=None):
             return 0
         if a.cmd == 'export-checkpoint':
             print(export_checkpoint(a.src, a.dst)); return 0
+        if a.cmd == 'sample':
+            if bad := [g for g in a.given if '=' not in g]: raise ValueError(f"--given expects MODALITY=IMAGE, got {bad[0]!r}")
+            given = dict(g.split('=', 1) for g in a.given)
+            if len(given) < len(a.given): raise ValueError("--given names a modality twice")
+            info = sample_command(a.checkpoint, a.n, a.out, given, a.strategy, a.w, a.steps, a.sampler, a.seed, a.save, a.device, not a.no_progress)
+            print(json.dumps(info)); return 0
         overrides = {}
         for kv in a.param:
             if '=' not in kv: raise ValueError(f"--param expects KEY=VALUE, got {kv!r}")
@@ -585,15 +687,20 @@ def main(argv=None):
             print(json.dumps({'verdict': m['verdict'], 'primary': m['primary'], **{k: {x: round(v[x], 4) for x in ('treated_mean', 'control_mean', 'diff_mean', 'ci_low', 'ci_high')}
                               for k, v in m['comparisons'].items()}}, indent=1))
             return 0
+        if a.cmd == 'train':
+            cfg = RunConfig(**json.loads(a.config)) if a.config else resolve_config(a.preset, overrides)
+            train_command(a.run_dir, cfg, a.progress); return 0
         if a.cmd == 'study':
             rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output)
             print((Path(a.out) / 'study.md').read_text() if rows else 'no arm has a learning curve yet'); return 0
         m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s.strip()), a.log_output, a.force)
         print(json.dumps({'joint_coherence': m.get('joint_coherence'), 'conditional_coherence': m.get('conditional_coherence')}, indent=1))
         return 0
-    except (ValueError, OSError, StageFailed, CheckpointError, RunLocked, TrainingDiverged) as err:
+    except (ValueError, OSError, StageFailed, CheckpointError, RunLocked, TrainingDiverged) as err:      # LayoutError, SourceError are ValueErrors
         print(f"mjdiff: error: {err}", file=sys.stderr); return 2
 
 # %% ../nbs/09_pipeline.ipynb #c024
 #| eval: false
-if __name__ == '__main__': sys.exit(main())
+if __name__ == '__main__':
+    from mjdiff.pipeline import main as _main        # the importable module, not a second copy under __main__
+    sys.exit(_main())

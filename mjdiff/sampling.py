@@ -312,16 +312,38 @@ def default_sigmas(denoiser, steps: int, device=None) -> torch.Tensor:
     noise = noise_config(denoiser)
     return get_sigmas_karras(steps, noise.sigma_min, noise.sigma_max, device=device)
 
+def _sampler(sampler) -> Callable:
+    "A sampler function, or one named in `SAMPLERS`."
+    if isinstance(sampler, str):
+        if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {tuple(SAMPLERS)}")
+        return SAMPLERS[sampler]
+    return sampler
+
+def _progress(progress: bool, total: int, sampler_kwargs: dict):
+    "`sampler_kwargs` with a `callback` that advances a tqdm bar once per step (chained to the caller's), and the bar."
+    if not progress: return sampler_kwargs, None
+    from tqdm.auto import tqdm
+    bar, user = tqdm(total=total, desc='sampling', unit='step', leave=False), sampler_kwargs.get('callback')
+    def callback(info):
+        bar.update(1)
+        if user is not None: user(info)
+    return {**sampler_kwargs, 'callback': callback}, bar
+
+@torch.no_grad()
 def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, strategy: str = 'exact',
-                       sampler: Callable = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,
+                       sampler: Callable | str = sample_heun, sigmas=None, steps: int = 18, w: float = 0., n: int = 1,
                        noise_levels: Mapping[str, float | torch.Tensor | str] | None = None, hold: bool = False, jump: int = 2,
-                       n_resample: int = 4, generator: torch.Generator | None = None, check_range: bool = True, **sampler_kwargs) -> torch.Tensor:
-    """Sample the other modalities given `cond` `{name: [B, C_m, H, W]}`; returns all modalities `[B, C, H, W]` (float32).
+                       n_resample: int = 4, generator: torch.Generator | None = None, check_range: bool = True, progress: bool = False,
+                       **sampler_kwargs) -> torch.Tensor:
+    """Sample the other modalities given `cond` `{name: [B, C_m, H, W]}`; returns all modalities `[B·n, C, H, W]` (float32):
+    `n` samples per condition, those of condition `i` at rows `i·n … i·n + n − 1`. `sampler`: a function or a name of `SAMPLERS`.
 
     `strategy` in `STRATEGIES`; `w` the guidance weight; `noise_levels` `{name: s | [B] | 'auto'}` marks noisy conditions
     (exact/guidance; `hold` keeps them at s); `jump`, `n_resample` for repaint; `sampler_kwargs` go to `sampler`.
-    Conditions must be finite, of the modality's channels and size, and (`check_range`, on by default) in [-1, 1]."""
-    lay, noise = denoiser.layout, noise_config(denoiser)
+    Conditions must be finite, of the modality's channels and size, and (`check_range`, on by default) in [-1, 1].
+    Runs without autograd; `progress` shows a bar."""
+    lay, noise, sampler = denoiser.layout, noise_config(denoiser), _sampler(sampler)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1: raise ValueError(f"n = {n!r}: samples per condition must be a positive integer")
     if strategy not in STRATEGIES: raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     if not cond: raise ValueError("no condition given; use joint_sample")
     for name, y in cond.items():
@@ -334,13 +356,18 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     if bad := [v for v in noise_levels.values() if isinstance(v, str) and v != 'auto']: raise ValueError(f"noise level {bad[0]!r}: give a number, a [B] tensor or 'auto'")
     if w != 0 and strategy != 'guidance': raise ValueError(f"w = {w} needs strategy 'guidance', not {strategy!r}")
     y0 = next(iter(cond.values()))
-    if len({y.shape[0] for y in cond.values()}) > 1: raise LayoutError(f"conditions have different batch sizes: { {n: y.shape[0] for n, y in cond.items()} }")
+    if len({y.shape[0] for y in cond.values()}) > 1: raise LayoutError(f"conditions have different batch sizes: { {m: y.shape[0] for m, y in cond.items()} }")
+    if n > 1:                                                         # n samples per condition
+        cond = {m: y.repeat_interleave(n, 0) for m, y in cond.items()}
+        noise_levels = {m: v.repeat_interleave(n, 0) if isinstance(v, torch.Tensor) and v.ndim else v for m, v in noise_levels.items()}
+        y0 = next(iter(cond.values()))
     B, g = y0.shape[0], make_generator(generator)
     sigmas = default_sigmas(denoiser, steps, y0.device) if sigmas is None else torch.as_tensor(sigmas, dtype=torch.float64, device=y0.device)
     obs = torch.zeros(B, lay.channels, lay.size, lay.size, device=y0.device)
     for name, y in cond.items(): obs[:, lay.slices[name]] = y.to(obs)
     known = lay.channel_mask(list(cond)).reshape(1, -1, 1, 1).to(y0.device)
     x = torch.where(known, obs.double(), sigmas[0] * randn(obs.shape, g, y0.device))
+    sampler_kwargs, bar = _progress(progress, len(sigmas) - 1, sampler_kwargs)
     if strategy in ('replace', 'repaint'):
         D = ReplaceDenoiser(denoiser, obs, known, g)
         if strategy == 'replace': x = sampler(D, x, sigmas, generator=g, **sampler_kwargs)
@@ -351,19 +378,24 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
                               sigma_max=noise.sigma_max).to(y0.device)
         D = GuidedDenoiser(denoiser, list(cond), w, g) if strategy == 'guidance' else denoiser
         x = sampler(D, x, sig, generator=g, **sampler_kwargs)
-    exact = lay.channel_mask([n for n in cond if n not in noise_levels]).reshape(1, -1, 1, 1).to(y0.device)
+    if bar is not None: bar.close()
+    exact = lay.channel_mask([m for m in cond if m not in noise_levels]).reshape(1, -1, 1, 1).to(y0.device)
     return torch.where(exact, obs, x.to(torch.float32))
 
-def joint_sample(denoiser: Callable, n: int, *, sampler: Callable = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,
-                 generator: torch.Generator | None = None, device=None, **sampler_kwargs) -> torch.Tensor:
-    "Draw `n` joint samples `[n, C, H, W]` (float32): all modalities at equal σ, from x = σ_0 ε; `w` > 0: joint guidance."
-    lay, g = denoiser.layout, make_generator(generator)
+@torch.no_grad()
+def joint_sample(denoiser: Callable, n: int, *, sampler: Callable | str = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,
+                 generator: torch.Generator | None = None, device=None, progress: bool = False, **sampler_kwargs) -> torch.Tensor:
+    "Draw `n` joint samples `[n, C, H, W]` (float32): all modalities at equal σ, from x = σ_0 ε; `w` > 0: joint guidance. No autograd."
+    lay, g, sampler = denoiser.layout, make_generator(generator), _sampler(sampler)
     check_sampling(w, steps, sigmas)
     if not isinstance(n, int) or n < 1: raise ValueError(f"n = {n!r}: the number of joint samples must be a positive integer")
     sigmas = default_sigmas(denoiser, steps, device) if sigmas is None else torch.as_tensor(sigmas, dtype=torch.float64, device=device)
     x = sigmas[0] * randn((n, lay.channels, lay.size, lay.size), g, device)
     D = JointGuidedDenoiser(denoiser, w, g) if w else denoiser
-    return sampler(D, x, sigmas, generator=g, **sampler_kwargs)
+    sampler_kwargs, bar = _progress(progress, len(sigmas) - 1, sampler_kwargs)
+    x = sampler(D, x, sigmas, generator=g, **sampler_kwargs)
+    if bar is not None: bar.close()
+    return x
 
 # %% ../nbs/05_sampling.ipynb #c064
 SAMPLERS = {'euler': sample_euler, 'heun': sample_heun, 'dpmpp_2m': sample_dpmpp_2m,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np
 from .layout import Layout, Modality
+from .io import atomic_write
 from .data import ImageSet, PairedDataset
 
 # %% auto #0
@@ -99,11 +100,6 @@ def image_cache_paths(root: str | Path, cache_dir: str | Path, size: int = 32, c
     return {'images': stem.with_name(stem.name + '.images.npy'), 'labels': stem.with_name(stem.name + '.labels.npy'),
             'meta': stem.with_name(stem.name + '.json')}
 
-def _atomic(path: Path, write):
-    "Call `write(tmp_path)` on a temporary file beside `path`, then move it into place."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
 
 # %% ../nbs/02_sources.ipynb #c017
 def _load_cache(files: dict, meta: dict) -> np.ndarray | None:
@@ -127,12 +123,12 @@ def _build_cache(files: dict, meta: dict, paths, labels, workers) -> tuple[dict,
         out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(n, c, s, s))
         resized.append(decode_images(paths, s, c, out=out, workers=workers)[1])
         out.flush(); del out
-    _atomic(files['images'], write_images)
+    atomic_write(files['images'], write_images)
     def write_labels(tmp):
         with open(tmp, 'wb') as f: np.save(f, labels)
-    _atomic(files['labels'], write_labels)
+    atomic_write(files['labels'], write_labels)
     meta = {**meta, 'n_resized': resized[0], 'decode_seconds': round(time.perf_counter() - t0, 2)}
-    _atomic(files['meta'], lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)))
+    atomic_write(files['meta'], lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1)))
     return meta, meta['decode_seconds']
 
 # %% ../nbs/02_sources.ipynb #c019

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import argparse, contextlib, copy, csv, json, math, os, subprocess, sys, time
+import contextlib, copy, csv, json, math, os, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -12,16 +12,15 @@ import torch
 from torch import nn
 from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
 from .layout import Layout, LayoutError
-from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, SIGMA_MODES
+from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
 from .networks import UNet, UNetConfig, n_params
 
 # %% auto #0
 __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'LOG_FIELDS', 'check_fields', 'TrainConfig',
            'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config', 'state_mismatch',
-           'load_weights', 'load_model', 'export_weights', 'export_checkpoint', 'ema_update', 'batch_indices',
-           'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed', 'truncate_log',
-           'lr_at', 'TrainingDiverged', 'train', 'main', 'torchrun_command', 'train_distributed', 'read_log',
-           'plot_loss']
+           'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint', 'ema_update',
+           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed',
+           'truncate_log', 'lr_at', 'TrainingDiverged', 'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -43,7 +42,7 @@ POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0
 PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
 TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
                    weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
-                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
+                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
                    max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1)
 
@@ -62,6 +61,8 @@ class TrainConfig:
     p_shared: float = 0.5
     p_known: float = 0.25
     p_absent: float = 0.1
+    loss_balance: str = 'channels'    # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
+    min_snr: float = 0.0              # γ of a min-SNR-style cap on EDM's loss weight (0: none)
     precision: str = 'fp32'           # 'fp32' or 'bf16' (autocast, CPU and CUDA)
     channels_last: bool = False       # NHWC activations and weights (faster convolutions on CPU and tensor cores)
     compile: bool = False             # torch.compile the network (inductor; needs a C++ compiler on CPU)
@@ -119,6 +120,11 @@ def load_weights(module: nn.Module, sd: dict, what: str):
     "`module.load_state_dict(sd)`, or a one-line `CheckpointError` saying which tensors differ."
     if diff := state_mismatch(module.state_dict(), sd): raise CheckpointError(f"{what} does not fit this network: {diff}")
     module.load_state_dict(sd)
+
+def pretrained_path(name: str = 'demo') -> Path:
+    "The shipped pretrained weights `mjdiff/assets/<name>.pt` (the demo's: made by `make demo-checkpoint`)."
+    import mjdiff
+    return Path(mjdiff.__file__).parent / 'assets' / f'{name}.pt'
 
 def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
     "The denoiser stored in a checkpoint (EMA weights by default), in eval mode."
@@ -341,7 +347,8 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             sync = ddp is None or i == len(micro) - 1
             with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast:
-                loss = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps).mean() / cfg.grad_accum
+                per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps)
+                loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr, D.noise.sigma_data) / cfg.grad_accum
             loss.backward(); loss_sum += loss.detach()
         grad_norm = torch.nn.utils.clip_grad_norm_(D.parameters(), cfg.grad_clip)
         nonfinite = (~torch.isfinite(loss_sum) | ~torch.isfinite(grad_norm)).float()
@@ -379,53 +386,6 @@ class _Call:
     def __init__(self, net, layout): self.net, self.layout = net, layout
     def __call__(self, x, sigma): return self.net(x, sigma)
 
-# %% ../nbs/06_training.ipynb #c022
-def main(argv=None) -> int:
-    "`[torchrun …] python -m mjdiff.training --run-dir DIR [--preset P] [--param K=V …] [--config JSON]`."
-    from mjdiff.pipeline import RunConfig, resolve_config, run_dataset, resolve_init, run_curve
-    ap = argparse.ArgumentParser(prog='python -m mjdiff.training', description='Train one run (one process per rank under torchrun).')
-    ap.add_argument('--run-dir', required=True); ap.add_argument('--preset', default='demo')
-    ap.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
-    ap.add_argument('--config', default=None, help='a full RunConfig as JSON (overrides --preset/--param)')
-    ap.add_argument('--progress', action='store_true')
-    a = ap.parse_args(argv)
-    if a.config: cfg = RunConfig(**json.loads(a.config))
-    else: cfg = resolve_config(a.preset, dict(kv.split('=', 1) for kv in a.param))
-    rank, world = init_distributed(cfg.device)
-    try:
-        torch.manual_seed(cfg.seed)                       # as the training notebook: same initial weights for any nproc
-        data = run_dataset(cfg, 'train')
-        D = build_model(data.layout, cfg.unet())
-        curve = run_curve(cfg, a.run_dir, get_device(cfg.device)) if rank == 0 and cfg.eval_every else None
-        summary = train(D, data, cfg.train_config(), a.run_dir, init_from=resolve_init(cfg), progress=a.progress, evaluate=curve)
-        if rank == 0:
-            atomic_save(summary, Path(a.run_dir) / 'train_summary.json')
-            print(f"[mjdiff.training] {world} process(es): {json.dumps(summary)}", flush=True)
-    finally:
-        teardown_distributed()
-    return 0
-
-def torchrun_command(nproc: int, args: list[str], nnodes: int = 1) -> list[str]:
-    "The `torchrun --standalone` command line running `python -m mjdiff.training args` on `nproc` local processes."
-    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nnodes={nnodes}', f'--nproc_per_node={nproc}',
-            '-m', 'mjdiff.training', *args]
-
-def train_distributed(cfg, run_dir: str | Path, nproc: int | None = None) -> dict:
-    "Train `cfg` (a `mjdiff.pipeline.RunConfig`) with `cfg.nproc` local processes under torchrun; returns `train`'s summary."
-    run_dir = Path(run_dir).resolve(); run_dir.mkdir(parents=True, exist_ok=True)
-    nproc = nproc or cfg.nproc
-    (run_dir / 'train_summary.json').unlink(missing_ok=True)
-    env = dict(os.environ)
-    if get_device(cfg.device).type == 'cpu': env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // nproc)))
-    cmd = torchrun_command(nproc, ['--run-dir', str(run_dir), '--config', json.dumps(asdict(cfg))])
-    tail = []
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as p:
-        for line in p.stdout:
-            print(line, end='', flush=True); tail = (tail + [line.rstrip()])[-15:]
-    if p.returncode != 0:
-        raise RuntimeError(f"torchrun training ({nproc} processes) failed with exit code {p.returncode}: " + ' | '.join(tail[-5:]))
-    return json.loads((run_dir / 'train_summary.json').read_text())
-
 # %% ../nbs/06_training.ipynb #c024
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
     "The CSV training log as columns."
@@ -443,9 +403,3 @@ def plot_loss(log: dict | str | Path, ax=None, label=None):
     ax.plot(log['step'][k - 1:], sm, label=label or f'smoothed ({k} points)')
     ax.set_yscale('log'); ax.set_xlabel('step'); ax.set_ylabel('EDM loss'); ax.legend(); ax.grid(alpha=.3)
     return ax
-
-# %% ../nbs/06_training.ipynb #c025
-#| eval: false
-if __name__ == '__main__':
-    from mjdiff.training import main as _main        # the importable module, not a second copy under __main__
-    sys.exit(_main())

@@ -64,3 +64,8 @@ def test_joint_guidance(tiny_run, tmp_path):
     assert [float(x['nfe']) for x in rows] == [5.0, 20.0]                   # Heun 3 steps: 5 calls; × (M + 1) with guidance
     for x in rows: assert 0 <= float(x['joint_coherence']) <= 1 and 0 <= float(x['min_class_balance']) <= 1 and float(x['fd']) >= 0
     assert '| w | NFE | joint coherence |' in r.stdout
+
+def test_gpu_check_runs_on_the_cpu(tmp_path):
+    "The prepared CUDA check (benchmarks/gpu_check.sh on a GPU machine) itself runs: here on the CPU with a small network."
+    r = run('benchmarks/gpu_check.py', '--device', 'cpu', '--minutes', '0.1', '--quick', '--out', str(tmp_path))
+    assert '6 passed, 0 failed' in r.stdout and '| bf16 |' in r.stdout and '| fp32 |' in r.stdout, r.stdout[-2000:]

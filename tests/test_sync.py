@@ -15,3 +15,15 @@ def test_nbdev_export_is_a_noop(tmp_path):
     assert made == have, f"modules differ: only from notebooks {sorted(made - have)}, only in mjdiff/ {sorted(have - made)}"
     stale = [str(p) for p in sorted(made) if (tmp_path / 'mjdiff' / p).read_text() != (ROOT / 'mjdiff' / p).read_text()]
     assert not stale, f"mjdiff/ is out of sync with nbs/ for {stale}: run `make sync` (nbdev_export) and commit"
+
+def test_imports_go_one_way_down():
+    "Every library module imports only the layers below it: the trainer without the pipeline, the pipeline without the app."
+    layers = {'io': 0, 'layout': 1, 'data': 2, 'sources': 3, 'diffusion': 4, 'networks': 5, 'sampling': 6, 'training': 6,
+              'metrics': 7, 'latent': 7, 'evaluation': 8, 'pipeline': 9, 'demo_app': 10}
+    code = "import sys, importlib; importlib.import_module('mjdiff.' + sys.argv[1]); print(' '.join(m[7:] for m in sys.modules if m.startswith('mjdiff.')))"
+    for mod, level in layers.items():
+        r = subprocess.run([sys.executable, '-c', code, mod], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        above = [m for m in r.stdout.split() if m in layers and layers[m] > level]
+        assert not above, f"mjdiff.{mod} imports the layers above it: {above}"
+    assert set(layers) == {p.stem for p in (ROOT / 'mjdiff').glob('*.py')} - {'__init__', '_modidx'}
