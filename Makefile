@@ -55,6 +55,6 @@ demo-checkpoint: install
 	$(BIN)/mjdiff reproduce --preset demo_pretrain2 --out outputs/demo_pretrain2 --stages train
 	$(BIN)/mjdiff export-checkpoint outputs/demo_pretrain2/checkpoints/last.pt mjdiff/assets/demo.pt
 
-# After editing notebooks: regenerate the library and clean notebook metadata.
+# After editing notebooks: regenerate the library and README.md (from nbs/index.ipynb), clean notebook metadata.
 sync: install
-	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/build_readme.py

@@ -142,7 +142,7 @@ def read_curve(path) -> dict[str, np.ndarray]:
     return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]} if rows else {}
 
 class LearningCurve:
-    "The training stage's periodic check: `curve(step, D, stats)` appends one row to `path` (CSV); `stats`: images, seconds."
+    "The training stage's periodic check: `curve(step, D, stats)` appends one row to `path` (CSV); `stats`: images, seconds, cpu_seconds."
     def __init__(self, path, probe: Probe, held_sets: dict, classifiers: dict, maps: dict, config: CurveConfig | None = None,
                  strategy: str = 'exact', shared: bool = False, device=None):
         self.path, self.probe, self.held, self.clfs, self.maps = Path(path), probe, held_sets, classifiers, maps
@@ -170,7 +170,7 @@ class LearningCurve:
         t0 = time.time()
         with torch.random.fork_rng(devices=[]): row = self.measure(D)
         head = {'step': step, 'images': stats['images'], 'train_seconds': round(stats['seconds'], 1),
-                'cpu_hours': round(stats['seconds'] * torch.get_num_threads() / 3600, 4), 'eval_seconds': round(time.time() - t0, 1)}
+                'cpu_hours': round(stats.get('cpu_seconds', stats['seconds'] * torch.get_num_threads()) / 3600, 4), 'eval_seconds': round(time.time() - t0, 1)}
         row = {**head, **{k: round(v, 5) for k, v in row.items()}}
         new = not self.path.exists()
         with open(self.path, 'a', newline='') as f:

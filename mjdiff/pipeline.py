@@ -585,7 +585,7 @@ def read_condition(path: str | Path, layout: Layout, name: str) -> tuple:
     if name not in layout.slices: raise LayoutError(f"unknown modality {name!r} in --given; this model has {layout.names}")
     if not Path(path).is_file(): raise FileNotFoundError(f"--given {name}={path}: no such file")
     a, resized = decode_image(path, layout.size, layout[name].channels)
-    return to_float(a[None]), resized
+    return to_float(a[None].copy()), resized
 
 def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', given: dict | None = None, strategy: str = 'exact',
                    w: float = 0.0, steps: int = 18, sampler: str = 'heun', seed: int = 0, save: str | Path | None = None,

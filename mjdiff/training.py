@@ -293,7 +293,9 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
 
     # running totals, continued across resumes: training seconds (evaluation excluded), the open log window, skipped steps
     t0, t_eval, elapsed0 = time.time(), 0.0, float(state.get('elapsed', 0.0))
-    elapsed = lambda: elapsed0 + time.time() - t0 - t_eval
+    c0, c_eval, cpu0 = time.process_time(), 0.0, float(state.get('cpu_seconds', 0.0))
+    elapsed = lambda: elapsed0 + time.time() - t0 - t_eval                   # wall seconds of training
+    cpu_seconds = lambda: cpu0 + time.process_time() - c0 - c_eval            # CPU seconds of this process's threads (not waiting for a core)
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
     losses, n_img, w_start = [torch.tensor(v) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
     skipped, bad, saved = int(state.get('skipped', 0)), 0, step
@@ -305,19 +307,19 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
         if ck_path.exists(): _keep_previous(ck_path)
         ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
-              'state': {'elapsed': elapsed(), 'skipped': skipped,
+              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped,
                         'window': {'losses': [float(l) for l in losses], 'images': n_img, 'seconds': elapsed() - w_start}}}
         atomic_save(ck, ck_path); saved = step
         if cfg.milestone_every and step % cfg.milestone_every == 0: atomic_save(export_weights(ck), ck_dir / f'ema_{step:07d}.pt')
         return True
 
     def check():
-        nonlocal t_eval
+        nonlocal t_eval, c_eval
         if evaluate is None or not cfg.eval_every or step % cfg.eval_every: return
-        t = time.time()
-        if rank == 0: evaluate(step, ema, {'images': step * cfg.batch_size, 'seconds': elapsed()})
+        t, c = time.time(), time.process_time()
+        if rank == 0: evaluate(step, ema, {'images': step * cfg.batch_size, 'seconds': elapsed(), 'cpu_seconds': cpu_seconds()})
         if world > 1: torch.distributed.barrier()
-        t_eval += time.time() - t
+        t_eval += time.time() - t; c_eval += time.process_time() - c
 
     log_path = run_dir / 'train_log.csv'
     if rank == 0 and (step == 0 or not log_path.exists()):
@@ -378,7 +380,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     if bar is not None: bar.close()
     if saved != step and not save():
         raise TrainingDiverged(f"training ended at step {step} with non-finite weights or steps ({skipped} skipped); the last good checkpoint {ck_path} (step {saved}) is kept")
-    return {'step': step, 'seconds': elapsed() - elapsed0, 'total_seconds': elapsed(), 'params': n_params(D),
+    return {'step': step, 'seconds': elapsed() - elapsed0, 'total_seconds': elapsed(), 'cpu_seconds': cpu_seconds(), 'params': n_params(D),
             'checkpoint': str(ck_path), 'skipped_steps': skipped}
 
 class _Call:

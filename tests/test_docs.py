@@ -5,7 +5,7 @@
 runs the same processing — front matter, `show_doc` of every exported symbol, the cells nbdev executes to document a
 library notebook — so a notebook that cannot be documented fails either way. Quarto itself is checked only where it
 is installed; `test_site_is_built_with_quarto` skips, with the reason, where it is not."""
-import os, shutil, subprocess, sys
+import os, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest, yaml
 
@@ -68,3 +68,17 @@ def test_sidebar_lists_every_notebook():
 def test_site_is_built_with_quarto(site):
     if site[1] is None: pytest.skip(NO_QUARTO)
     assert (site[0] / 'search.json').is_file()
+
+def test_readme_is_the_rendered_front_page():
+    "README.md is nbs/index.ipynb rendered by tools/build_readme.py (`make sync`); no placeholder is left on any page."
+    import build_readme
+    assert (ROOT / 'README.md').read_text(encoding='utf-8') == build_readme.render(), "README.md differs from nbs/index.ipynb: run `make sync`"
+    for p in [ROOT / 'README.md', *sorted((ROOT / 'nbs').glob('*.ipynb'))]:
+        text = p.read_text(encoding='utf-8')
+        assert not re.search(r'PLACEHOLDER|STUDY_TABLE|TODO', text), f"{p.name} holds a placeholder"
+    assert len((ROOT / 'README.md').read_text().splitlines()) <= 200
+
+def test_readme_figures_and_links_exist():
+    text = (ROOT / 'README.md').read_text(encoding='utf-8')
+    targets = re.findall(r'\]\((nbs/[^)\s#]+)\)', text)
+    assert targets and all((ROOT / t).exists() for t in targets), [t for t in targets if not (ROOT / t).exists()]
