@@ -38,7 +38,8 @@ def atomic_save(obj, path: str | Path, mode: int = 0o644) -> Path:
     path = Path(path)
     def write(tmp):
         if path.suffix == '.json': Path(tmp).write_text(json.dumps(strict_json(obj), indent=1, default=str, allow_nan=False))
-        else: torch.save(obj, tmp)
+        else:
+            with open(tmp, 'wb') as f: torch.save(obj, f)
     return atomic_write(path, write, mode)
 
 def remove_stale_tmp(path: str | Path) -> int:

@@ -17,3 +17,14 @@ def tiny_run(tmp_path_factory):
     r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', 'joint_guidance=1')
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return out, r
+
+def run_main(*args, cwd=None):
+    "`mjdiff ARGS` in this process (no interpreter start-up: for commands that fail or finish before any stage runs)."
+    import contextlib, io
+    from mjdiff.pipeline import main
+    out, err, old = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        if cwd: os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): rc = main(list(map(str, args)))
+    finally: os.chdir(old)
+    return subprocess.CompletedProcess(['mjdiff', *args], rc, out.getvalue(), err.getvalue())

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 import numpy as np, pytest, torch
-from conftest import run_cli
+from conftest import run_cli, run_main
 from mjdiff.pipeline import resolve_config, run_dataset, run_curve
 from mjdiff.training import build_model, train, load_checkpoint, read_log
 from mjdiff.evaluation import read_curve
@@ -39,7 +39,7 @@ def test_resumed_log_continues_the_running_totals(tmp_path):
     la, lb = read_log(tmp_path / 'a' / 'train_log.csv'), read_log(tmp_path / 'b' / 'train_log.csv')
     assert list(lb['step']) == [4, 8] and (la['loss'] == lb['loss']).all()
     assert lb['seconds'][0] > 0 and (np.diff(lb['seconds']) > 0).all()
-    assert load_checkpoint(tmp_path / 'b' / 'checkpoints' / 'last.pt')['state']['elapsed'] >= lb['seconds'][-1] - 1e-6
+    assert load_checkpoint(tmp_path / 'b' / 'checkpoints' / 'last.pt')['state']['elapsed'] >= lb['seconds'][-1] - 0.051   # logged to 0.1 s
 
 def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
     out = tmp_path / 'S'
@@ -52,9 +52,9 @@ def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
         assert load_checkpoint(out / arm / 'checkpoints' / 'last.pt')['step'] == steps
         assert list(read_curve(out / arm / 'curve.csv')['images']) == [0, 32, 64]       # measured at equal images
     assert (out / 'figures' / 'study_curves.png').is_file()
-    r = run_cli(*args)
+    r = run_main(*args)
     assert r.returncode == 0 and r.stdout.count('already, kept') == 2, r.stdout[-2000:]
     r = run_cli(*args[:-4], '--images', '96', '--arm', 'b16')                            # the next round: b16 on to more images
     assert r.returncode == 0 and load_checkpoint(out / 'b16' / 'checkpoints' / 'last.pt')['step'] == 6, r.stderr[-2000:]
-    r = run_cli(*args, '--param', 'lr=0.01')
+    r = run_main(*args, '--param', 'lr=0.01')
     assert r.returncode == 2 and 'was made with other parameters (lr=' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -81,7 +81,7 @@ def test_only_rank0_writes(ddp_run):
     assert ranks[1]['writes'] == []
     names = {Path(p).name for p in ranks[0]['writes']}
     assert {'last.pt', 'config.json', 'train_log.csv'} <= names, names
-    assert sorted(p.name for p in (out / 'run').iterdir()) == ['checkpoints', 'config.json', 'train_log.csv']
+    assert sorted(p.name for p in (out / 'run').iterdir()) == ['.lock', 'checkpoints', 'config.json', 'train_log.csv']   # .lock: rank 0 holds the run's lock
 
 def _max_diff(a, b): return max((v - b[k]).abs().max().item() for k, v in a.items() if v.is_floating_point())
 

@@ -64,9 +64,12 @@ def test_relative_init_from_is_read_from_where_you_run(tiny_run, tmp_path):
 
 def test_preset_init_from_is_resolved_for_the_stages(tmp_path, monkeypatch):
     "`demo_pretrain2` names its start checkpoint relative to the repository root; the stages receive it absolute."
+    import mjdiff.pipeline as P
     from mjdiff.pipeline import reproduce
     monkeypatch.chdir(tmp_path)
-    reproduce('demo_pretrain2', 'x', stages=())
+    monkeypatch.setattr(P, 'run_stage', lambda *a, **k: None)         # only what reproduce records before the stages
+    reproduce('demo_pretrain2', 'x', stages=('joint_sampling',))
+    monkeypatch.undo(); monkeypatch.chdir(tmp_path)
     cfg = json.loads((tmp_path / 'x' / 'run_config.json').read_text())
     assert cfg['init_from'] == cfg['overrides']['init_from'] == str(tmp_path / 'outputs' / 'demo_pretrain' / 'checkpoints' / 'last.pt')
     with pytest.raises(FileNotFoundError, match='init_from checkpoint not found'): reproduce('demo_pretrain2', 'y', stages=('train',))
@@ -82,7 +85,7 @@ def test_corrupt_checkpoint_stops_with_the_stage_named(tiny_run, tmp_path):
     (out / 'checkpoints' / 'last.pt').write_bytes(b'garbage')
     r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--stages', 'joint_sampling')
     assert r.returncode == 2
-    assert "stage 'joint_sampling' failed" in r.stderr and 'corrupt or unreadable checkpoint' in r.stderr
+    assert "stage 'joint_sampling' failed" in r.stderr and 'is not an mjdiff checkpoint' in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 def _shared_data():

@@ -2,7 +2,7 @@
 import json, os, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
-from conftest import run_cli, BIN
+from conftest import run_cli, run_main, BIN
 from mjdiff.io import CheckpointError, load_checkpoint
 from mjdiff.training import load_model, build_model, export_checkpoint
 from mjdiff.networks import UNetConfig
@@ -52,7 +52,7 @@ def test_two_runs_on_one_out(tmp_path):
 def test_changed_parameter_on_an_existing_run_is_refused(tiny_run, param, key):
     out, _ = tiny_run
     rc = (out / 'run_config.json').read_bytes(); ck = (out / 'checkpoints' / 'last.pt').read_bytes()
-    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', param)
+    r = run_main('reproduce', '--preset', 'tiny', '--out', str(out), '--param', param)
     _one_line(r, 'was made with other parameters', key, '--force')
     assert (out / 'run_config.json').read_bytes() == rc and (out / 'checkpoints' / 'last.pt').read_bytes() == ck
 
@@ -61,7 +61,7 @@ def test_evaluation_settings_may_change_and_are_recorded(tiny_run):
     r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', 'n_joint=8', '--param', 'joint_guidance=1', '--stages', 'joint_sampling')
     assert r.returncode == 0, r.stderr[-2000:]
     rc = json.loads((out / 'run_config.json').read_text())
-    assert rc['history'][-1]['changed'] == {'n_joint': [20, 8]} and rc['history'][-1]['stages'] == ['joint_sampling']
+    assert rc['history'][-1]['changed']['n_joint'] == [20, 8] and rc['history'][-1]['stages'] == ['joint_sampling']
     assert json.loads((out / 'metrics_joint_sampling.json').read_text())['settings']['n_joint'] == 8
 
 @pytest.mark.parametrize('args, needle', [
@@ -75,7 +75,7 @@ def test_evaluation_settings_may_change_and_are_recorded(tiny_run):
     (['--stages', ''], 'no stage given'),
 ])
 def test_every_parameter_is_checked_before_any_stage(args, needle, tmp_path):
-    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
+    r = run_main('reproduce', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
     _one_line(r, needle)
     assert not (tmp_path / 'x').exists()                                                 # nothing written
 
@@ -87,7 +87,7 @@ def test_checkpoint_errors_are_one_line(tmp_path, tiny_run):
         def __reduce__(self): return (os.system, ('echo pwned > ' + str(tmp_path / 'PWNED'),))
     torch.save({'model': Payload(), 'config': {}}, tmp_path / 'code.pt')
     for name, words in [('cut', 'truncated or corrupt'), ('zero', 'is empty'), ('code', 'carries code')]:
-        r = run_cli('export-checkpoint', str(tmp_path / f'{name}.pt'), str(tmp_path / 'o.pt'))
+        r = run_main('export-checkpoint', str(tmp_path / f'{name}.pt'), str(tmp_path / 'o.pt'))
         assert 'weights_only' not in _one_line(r, words)
         with pytest.raises(CheckpointError, match=words): load_model(tmp_path / f'{name}.pt')
     assert not (tmp_path / 'PWNED').exists() and not (tmp_path / 'o.pt').exists()

@@ -1,7 +1,7 @@
 "`mjdiff sample` on the shipped demo weights: joint samples, samples given a PNG of a digit, one-line errors."
 import numpy as np, torch
 from PIL import Image
-from conftest import run_cli
+from conftest import run_cli, run_main
 from mjdiff.data import demo_sets
 
 def test_sample_from_a_png_of_a_digit(tmp_path):
@@ -12,7 +12,7 @@ def test_sample_from_a_png_of_a_digit(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     s = torch.load(tmp_path / 's.pt', weights_only=True)
     assert s['x'].shape == (3, 5, 32, 32) and s['settings']['strategy'] == 'guidance'
-    want = torch.as_tensor(np.asarray(Image.open(tmp_path / 'seven.png'))).float() / 127.5 - 1
+    want = torch.as_tensor(np.array(Image.open(tmp_path / 'seven.png'))).float() / 127.5 - 1
     assert torch.allclose(s['x'][:, 0], want.expand(3, 32, 32))                     # the condition is held exactly
     assert Image.open(tmp_path / 'grid.png').size[0] > 100
 
@@ -22,7 +22,7 @@ def test_joint_samples_and_errors(tmp_path):
     (tmp_path / 'bad.png').write_bytes(b'not an image')
     for args, words in [(['--given', 'photo=x.png'], "unknown modality 'photo'"), (['--given', f'digit={tmp_path / "bad.png"}'], 'cannot read image'),
                         (['--given', 'digit'], 'MODALITY=IMAGE'), (['--strategy', 'guidance'], 'joint samples take none'), (['--n', '0'], '--n must be')]:
-        r = run_cli('sample', 'pretrained', '--out', str(tmp_path / 'e.png'), *args)
+        r = run_main('sample', 'pretrained', '--out', str(tmp_path / 'e.png'), '--no-progress', *args)
         assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
-    r = run_cli('sample', str(tmp_path / 'bad.png'), '--out', str(tmp_path / 'e.png'))
+    r = run_main('sample', str(tmp_path / 'bad.png'), '--out', str(tmp_path / 'e.png'))
     assert r.returncode == 2 and 'not an mjdiff checkpoint' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
