@@ -173,6 +173,9 @@ class LearningCurve:
                 'cpu_hours': round(stats.get('cpu_seconds', stats['seconds'] * torch.get_num_threads()) / 3600, 4), 'eval_seconds': round(time.time() - t0, 1)}
         row = {**head, **{k: round(v, 5) for k, v in row.items()}}
         new = not self.path.exists()
+        if not new:
+            with open(self.path, newline='') as f: header = next(csv.reader(f), [])
+            if header != list(row): raise ValueError(f"{self.path} has other columns than this curve measures (curve settings changed?); move it aside or use another run directory")
         with open(self.path, 'a', newline='') as f:
             wr = csv.DictWriter(f, fieldnames=list(row))
             if new: wr.writeheader()

@@ -102,6 +102,7 @@ class RunConfig:
         for k in ('channel_mult', 'attn_resolutions', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos'): setattr(self, k, tuple(getattr(self, k)))
         check_fields(self, RUN_RULES)
         self.train_config(); self.unet()                                       # the trainer's and the network's own checks
+        from mjdiff.training import get_device; get_device(self.device)        # a device that is not there: one line now
         if self.joint_guidance and self.sigma_mode != 'per_modality': raise ValueError(f"parameter joint_guidance={self.joint_guidance} needs sigma_mode='per_modality', not {self.sigma_mode!r}; set joint_guidance=0")
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
         if self.class_map:
@@ -371,7 +372,7 @@ def changed_params(run_dir: str | Path, cfg: RunConfig) -> dict[str, tuple]:
 def check_run_params(run_dir: str | Path, cfg: RunConfig, force: bool = False, free=FREE_PARAMS) -> dict[str, tuple]:
     "Refuse, in one line, a run directory made with other parameters than `free` ones (unless `force`); returns every change."
     changes = changed_params(run_dir, cfg)
-    fixed = {k: v for k, v in changes.items() if k not in free}
+    fixed = {k: v for k, v in changes.items() if k not in free or (k == 'steps' and cfg.lr_decay)}   # with a decaying LR, steps shape the schedule
     if fixed and not force:
         raise ValueError(f"{run_dir} was made with other parameters ({', '.join(f'{k}={a!r}, now {b!r}' for k, (a, b) in fixed.items())}); "
                          f"use another --out, or --force to continue this run with the new values")
@@ -485,17 +486,18 @@ def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict
                 print(f"[mjdiff] study arm {name}: trained to {p['steps']} steps already, kept", flush=True); continue
             print(f"[mjdiff] study arm {name} ({p['steps']} steps) ...", flush=True)
             reproduce(preset, out / name, p, ('train',), log_output)
-        return write_study(out, {**old, **arms})
+        return write_study(out, {**old, **arms}, images)
 
 # %% ../nbs/09_pipeline.ipynb #c021c
-def study_table(out: str | Path, arms: dict) -> list[dict]:
-    "One row per arm of `out` with a learning curve: its last point, images/s, CPU-hours, the evaluation's share; best first."
+def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[dict]:
+    "One row per arm of `out` with a learning curve: its last point (at most `images`), images/s, CPU-hours, the evaluation's share; best first."
     from mjdiff.evaluation import read_curve
     from mjdiff.training import read_log
     rows = []
     for name, arm in arms.items():
         c = read_curve(Path(out) / name / 'curve.csv')
-        if not c: continue
+        if c and images is not None: c = {k: v[c['images'] <= images] for k, v in c.items()}      # every arm at the round's images
+        if not c or not len(c['step']): continue
         last = {k: float(v[-1]) for k, v in c.items()}
         info = {k: v for k, v in last.items() if k.startswith('info_') and '@' not in k}
         log = read_log(Path(out) / name / 'train_log.csv')
@@ -507,11 +509,11 @@ def study_table(out: str | Path, arms: dict) -> list[dict]:
         rows.append(row)
     return sorted(rows, key=lambda r: -r['info_mean'])
 
-def write_study(out: str | Path, arms: dict) -> list[dict]:
-    "`study.csv`, `study.md` and `figures/study_curves.png` of the study in `out`; returns the table."
+def write_study(out: str | Path, arms: dict, images: int | None = None) -> list[dict]:
+    "`study.csv`, `study.md` and `figures/study_curves.png` of the study in `out` (rows at most `images`); returns the table."
     import csv, matplotlib; import matplotlib.pyplot as plt
     from mjdiff.evaluation import read_curve
-    out = Path(out); rows = study_table(out, arms)
+    out = Path(out); rows = study_table(out, arms, images)
     if not rows: return rows
     keys = list(dict.fromkeys(k for r in rows for k in r))
     with open(out / 'study.csv', 'w', newline='') as f:
@@ -688,7 +690,8 @@ def main(argv=None):
                               for k, v in m['comparisons'].items()}}, indent=1))
             return 0
         if a.cmd == 'train':
-            cfg = RunConfig(**json.loads(a.config)) if a.config else resolve_config(a.preset, overrides)
+            try: cfg = RunConfig(**json.loads(a.config)) if a.config else resolve_config(a.preset, overrides)
+            except (TypeError, json.JSONDecodeError) as e: raise ValueError(f"--config is not a RunConfig as JSON: {e}") from None
             train_command(a.run_dir, cfg, a.progress); return 0
         if a.cmd == 'study':
             rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output)

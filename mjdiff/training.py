@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import contextlib, copy, csv, json, math, os, time
+import contextlib, copy, csv, json, math, os, shutil, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -90,8 +90,10 @@ def from_params(cls, params: dict, strict: bool = True):
     return cls(**{k: v for k, v in params.items() if k in names})
 
 def get_device(name: str = 'auto') -> torch.device:
-    "'auto' → CUDA when present (this process's current GPU), else CPU."
-    d = torch.device('cuda' if name == 'auto' and torch.cuda.is_available() else ('cpu' if name == 'auto' else name))
+    "'auto' → CUDA when present (this process's current GPU), else CPU; one-line `ValueError` for a device that is not there."
+    try: d = torch.device('cuda' if name == 'auto' and torch.cuda.is_available() else ('cpu' if name == 'auto' else name))
+    except RuntimeError as e: raise ValueError(f"unknown device {name!r} ({e})") from None
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {name!r}: no CUDA device is visible here; use 'cpu' or 'auto'")
     return torch.device('cuda', torch.cuda.current_device()) if d.type == 'cuda' and d.index is None else d
 
 # %% ../nbs/06_training.ipynb #c008
@@ -136,6 +138,7 @@ def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
 
 def export_weights(ck: dict) -> dict:
     "What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step."
+    if ck.get('ema') is None or 'step' not in ck: raise CheckpointError("the checkpoint has no EMA weights or step to export")
     return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config']}
 
 def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
@@ -239,7 +242,10 @@ def _finite(*modules) -> bool:
 def _keep_previous(path: Path):
     "Hard-link `path` to `prev.pt` beside it (atomically), so the next write of `path` cannot lose the last good checkpoint."
     prev, tmp = path.with_name('prev.pt'), path.with_name('.prev.pt.link.tmp')
-    tmp.unlink(missing_ok=True); os.link(path, tmp); os.replace(tmp, prev)
+    tmp.unlink(missing_ok=True)
+    try: os.link(path, tmp)
+    except OSError: shutil.copy2(path, tmp)                             # a filesystem without hard links
+    os.replace(tmp, prev)
 
 def _resume_from(ck_dir: Path, device) -> dict | None:
     "The run's `last.pt`, or `prev.pt` (with a message) when `last.pt` is unreadable; None when there is neither."
@@ -248,8 +254,10 @@ def _resume_from(ck_dir: Path, device) -> dict | None:
     try: return load_checkpoint(last, map_location=device)
     except CheckpointError as e:
         if not prev.exists(): raise
-        print(f"[mjdiff] {e}; resuming from the previous checkpoint {prev}", flush=True)
-        return load_checkpoint(prev, map_location=device)
+        ck = load_checkpoint(prev, map_location=device)
+        os.replace(last, last.with_name('last.pt.corrupt'))          # kept for inspection; the next save cannot link it over prev.pt
+        print(f"[mjdiff] {e}; resuming from the previous checkpoint {prev} (the unreadable one is now last.pt.corrupt)", flush=True)
+        return ck
 
 def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
           init_from: str | Path | None = None, progress: bool = True, stop_after: int | None = None,
@@ -297,7 +305,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     elapsed = lambda: elapsed0 + time.time() - t0 - t_eval                   # wall seconds of training
     cpu_seconds = lambda: cpu0 + time.process_time() - c0 - c_eval            # CPU seconds of this process's threads (not waiting for a core)
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
-    losses, n_img, w_start = [torch.tensor(v) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
+    losses, n_img, w_start = [torch.tensor(v, device=device) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
     skipped, bad, saved = int(state.get('skipped', 0)), 0, step
 
     def save() -> bool:
@@ -315,9 +323,9 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
 
     def check():
         nonlocal t_eval, c_eval
-        if evaluate is None or not cfg.eval_every or step % cfg.eval_every: return
+        if not cfg.eval_every or (step % cfg.eval_every and step != cfg.steps): return      # every rank decides alike
         t, c = time.time(), time.process_time()
-        if rank == 0: evaluate(step, ema, {'images': step * cfg.batch_size, 'seconds': elapsed(), 'cpu_seconds': cpu_seconds()})
+        if rank == 0 and evaluate is not None: evaluate(step, ema, {'images': step * cfg.batch_size, 'seconds': elapsed(), 'cpu_seconds': cpu_seconds()})
         if world > 1: torch.distributed.barrier()
         t_eval += time.time() - t; c_eval += time.process_time() - c
 

@@ -66,6 +66,7 @@ def test_evaluation_settings_may_change_and_are_recorded(tiny_run):
 
 @pytest.mark.parametrize('args, needle', [
     (['--param', 'steps=2.5'], "parameter 'steps' expects an integer"),
+    (['--param', 'device=bogus'], "unknown device 'bogus'"),
     (['--param', 'lr=-1'], 'parameter lr must be > 0'),
     (['--param', 'lr=nan'], 'parameter lr must be finite'),
     (['--param', 'ckpt_every=0'], 'parameter ckpt_every must be ≥ 1'),
@@ -105,6 +106,8 @@ def test_corrupt_last_checkpoint_resumes_from_the_previous(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert load_checkpoint(out / 'checkpoints' / 'last.pt')['step'] == 8
     assert 'resuming from the previous checkpoint' in (out / 'train.ipynb').read_text()
+    assert (out / 'checkpoints' / 'last.pt.corrupt').read_bytes() == b'garbage'                # moved aside: never linked over prev.pt
+    assert load_checkpoint(out / 'checkpoints' / 'prev.pt')['step'] == 6
 
 def test_denoiser_input_checks():
     from mjdiff.layout import LayoutError
