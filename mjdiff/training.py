@@ -301,7 +301,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
 
     # running totals, continued across resumes: training seconds (evaluation excluded), the open log window, skipped steps
     t0, t_eval, elapsed0 = time.time(), 0.0, float(state.get('elapsed', 0.0))
-    c0, c_eval, cpu0 = time.process_time(), 0.0, float(state.get('cpu_seconds', 0.0))
+    c0, c_eval, cpu0 = time.process_time(), 0.0, float(state.get('cpu_seconds', float(state.get('elapsed', 0.0)) * torch.get_num_threads()))   # older checkpoints: wall × threads
     elapsed = lambda: elapsed0 + time.time() - t0 - t_eval                   # wall seconds of training
     cpu_seconds = lambda: cpu0 + time.process_time() - c0 - c_eval            # CPU seconds of this process's threads (not waiting for a core)
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
