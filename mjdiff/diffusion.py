@@ -27,8 +27,8 @@ class NoiseConfig:
     sigma_data: float = 0.5
     sigma_min: float = 0.002
     sigma_max: float = 80.0
-    P_mean: float = -1.2
-    P_std: float = 1.2
+    P_mean: float = -1.2              # training σ density ln σ ~ N(P_mean, P_std²) of every noisy modality (EDM's CIFAR-10 values)
+    P_std: float = 1.2                # its spread
 
 # %% ../nbs/03_diffusion.ipynb #c007
 def precond_coefficients(sigma: torch.Tensor, sigma_data: float = 0.5):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from .io import atomic_save, run_lock, RunLocked, CheckpointError, load_checkpoint
 from .layout import Layout
+from .diffusion import NoiseConfig
 from .networks import UNetConfig
 from .training import (TrainConfig, from_params, check_fields, POSITIVE, NON_NEGATIVE, AT_LEAST_1, PROBABILITY,
                              export_checkpoint, pretrained_path, TrainingDiverged)
@@ -26,7 +27,7 @@ __all__ = ['RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM
            'param_docs', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
-_CURVE = CurveConfig()
+_CURVE, _NOISE, _NET, _TRAIN = CurveConfig(), NoiseConfig(), UNetConfig(), TrainConfig()
 
 @dataclass
 class RunConfig:
@@ -38,54 +39,59 @@ class RunConfig:
     mnist_train: int = 8000               # cifar10_mnist: MNIST t10k digits used for training (rest held out)
     cache_dir: str = ''                   # decoded-image and classifier cache ('' → $MJDIFF_CACHE or ~/.cache/mjdiff)
     class_map: str = ''                   # JSON {modality: [class of that modality for anchor class k]} ('' → identity)
-    # model
-    model_channels: int = 32
-    channel_mult: tuple = (1, 2, 2)
-    num_blocks: int = 1
-    attn_resolutions: tuple = (16,)
-    dropout: float = 0.1
-    # training
-    steps: int = 2000
-    batch_size: int = 64
-    lr: float = 2e-3
-    warmup: int = 200
-    lr_decay: int = 0                     # linear LR decay to 0 over the last lr_decay steps (all steps if fewer; 0: none)
-    weight_decay: float = 0.0
-    ema_decay: float = 0.999
-    grad_clip: float = 1.0
-    sigma_mode: str = 'per_modality'
-    p_shared: float = 0.5
-    p_known: float = 0.25
-    p_absent: float = 0.1
-    loss_balance: str = 'channels'        # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
-    min_snr: float = 0.0                  # γ of a min-SNR-style cap on EDM's loss weight (0: none)
-    precision: str = 'bf16'
-    channels_last: bool = False
-    compile: bool = False
-    num_workers: int = 0
-    grad_accum: int = 1
-    ckpt_every: int = 250
-    milestone_every: int = 0              # keep the EMA weights of every milestone_every-th step (checkpoints/ema_<step>.pt; 0: none)
-    max_bad_steps: int = 10               # non-finite steps in a row (each skipped) that stop training
-    log_every: int = 25
+    # model (defaults: UNetConfig's)
+    model_channels: int = _NET.model_channels
+    channel_mult: tuple = _NET.channel_mult
+    num_blocks: int = _NET.num_blocks
+    attn_resolutions: tuple = _NET.attn_resolutions
+    dropout: float = _NET.dropout
+    noise_channels: int = _NET.noise_channels
+    checkpointing: bool = _NET.checkpointing
+    # training (defaults: TrainConfig's and, for the σ density, NoiseConfig's)
+    steps: int = _TRAIN.steps
+    batch_size: int = _TRAIN.batch_size
+    lr: float = _TRAIN.lr
+    warmup: int = _TRAIN.warmup
+    lr_decay: int = _TRAIN.lr_decay
+    weight_decay: float = _TRAIN.weight_decay
+    ema_decay: float = _TRAIN.ema_decay
+    grad_clip: float = _TRAIN.grad_clip
+    sigma_mode: str = _TRAIN.sigma_mode
+    p_shared: float = _TRAIN.p_shared
+    p_known: float = _TRAIN.p_known
+    p_absent: float = _TRAIN.p_absent
+    loss_balance: str = _TRAIN.loss_balance
+    min_snr: float = _TRAIN.min_snr
+    P_mean: float = _NOISE.P_mean
+    P_std: float = _NOISE.P_std
+    precision: str = _TRAIN.precision
+    channels_last: bool = _TRAIN.channels_last
+    compile: bool = _TRAIN.compile
+    foreach: bool = _TRAIN.foreach
+    num_workers: int = _TRAIN.num_workers
+    grad_accum: int = _TRAIN.grad_accum
+    ckpt_every: int = _TRAIN.ckpt_every
+    milestone_every: int = _TRAIN.milestone_every
+    max_bad_steps: int = _TRAIN.max_bad_steps
+    log_every: int = _TRAIN.log_every
     init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → shipped demo weights; a path, relative to where you run)
     nproc: int = 1                        # data-parallel processes (torchrun) for training
     # the learning curve (curve.csv of the training stage)
-    eval_every: int = 0                   # steps between checks (0: off)
+    eval_every: int = _TRAIN.eval_every   # steps between checks (0: off)
     curve_pairs: int = _CURVE.n_pairs     # held-out pairs for the cross-modal information
     curve_cond: int = _CURVE.n_cond       # conditions per modality for its quick coherence
     curve_joint: int = _CURVE.n_joint     # joint samples for its quick coherence
     curve_steps: int = _CURVE.steps       # Heun steps of its quick coherence
     curve_w: float = _CURVE.w             # guidance weight of its guided columns (per_modality runs)
     # sampling and evaluation
-    sampler: str = 'heun'
-    sample_steps: int = 18
+    sampler: str = 'heun'                 # the evaluation's sampler (mjdiff.sampling.SAMPLERS)
+    sample_steps: int = 18                # its steps
     strategy: str = 'exact'               # replace | repaint | exact | guidance
     guidance: float = 0.0                 # guidance weight w of strategy 'guidance'
     joint_guidance: float = 0.0           # joint guidance weight of the joint samples (0: none; needs a per_modality model)
     n_joint: int = 200                    # joint samples
     n_cond: int = 200                     # held-out conditions per ordered pair
-    clf_epochs: int = 8
+    clf_epochs: int = 8                   # epochs of each evaluation classifier
     robustness: bool = True               # robustness curves in the cross-modal stage
     n_robust: int = 100                   # conditions per corruption level
     robust_strategies: tuple = ('replace', 'exact', 'noisy')   # 'noisy': exact with the condition's σ estimated ('auto')
@@ -94,9 +100,9 @@ class RunConfig:
     robust_typos: tuple = (0, 1, 2, 3)                         # character typos (text modalities)
     robust_steps: int = 10                # sampler steps for the robustness curves (cheaper than sample_steps)
     latent_n: int = 300                   # held-out examples encoded in the latent-space stage
-    latent_steps: int = 18
-    seed: int = 0
-    device: str = 'auto'
+    latent_steps: int = 18                # probability-flow ODE steps of the latent encoding
+    seed: int = _TRAIN.seed               # of training (initial weights, batches, σ, ε) and of every evaluation draw
+    device: str = _TRAIN.device           # 'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1'
 
     def __post_init__(self):
         for k in ('channel_mult', 'attn_resolutions', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos'): setattr(self, k, tuple(getattr(self, k)))
@@ -113,7 +119,11 @@ class RunConfig:
 
     def unet(self) -> UNetConfig:
         "The network part."
-        return UNetConfig(self.model_channels, self.channel_mult, self.num_blocks, self.attn_resolutions, self.dropout)
+        return from_params(UNetConfig, {f.name: getattr(self, f.name) for f in fields(UNetConfig)})
+
+    def noise(self) -> NoiseConfig:
+        "The noise part: EDM's levels with this run's training σ density."
+        return replace(_NOISE, P_mean=self.P_mean, P_std=self.P_std)
 
     def train_config(self) -> TrainConfig:
         "The training part."
@@ -123,7 +133,7 @@ class RunConfig:
         "The learning curve's part."
         return CurveConfig(self.curve_pairs, _CURVE.sigmas, self.curve_cond, self.curve_joint, self.curve_steps, self.curve_w, self.seed)
 
-RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), strategy=STRATEGIES, sampler=tuple(SAMPLERS), n_per_class=AT_LEAST_1,
+RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), P_std=POSITIVE, strategy=STRATEGIES, sampler=tuple(SAMPLERS), n_per_class=AT_LEAST_1,
                  mnist_train=AT_LEAST_1, model_channels=AT_LEAST_1, num_blocks=AT_LEAST_1, dropout=(lambda v: 0 <= v < 1, 'in [0, 1)'),
                  nproc=AT_LEAST_1, curve_pairs=(lambda v: v >= 2, '≥ 2'), curve_cond=NON_NEGATIVE, curve_joint=NON_NEGATIVE,
                  curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE,
@@ -544,7 +554,7 @@ def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False) -
     try:
         torch.manual_seed(cfg.seed)                       # as the training notebook: same initial weights for any nproc
         data = run_dataset(cfg, 'train')
-        D = build_model(data.layout, cfg.unet())
+        D = build_model(data.layout, cfg.unet(), cfg.noise())
         curve = run_curve(cfg, run_dir, get_device(cfg.device)) if rank == 0 and cfg.eval_every else None
         summary = train(D, data, cfg.train_config(), run_dir, init_from=resolve_init(cfg), progress=progress, evaluate=curve)
         if rank == 0:
@@ -621,10 +631,12 @@ def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', give
 
 # %% ../nbs/09_pipeline.ipynb #c023
 def param_docs() -> list[tuple[str, object, str]]:
-    "`(name, default, comment)` of every `RunConfig` parameter, in order (the comments of its source)."
+    "`(name, default, comment)` of every `RunConfig` parameter, in order (the comments of its source, else of the config it takes the default from)."
     import inspect, re
-    src = inspect.getsource(RunConfig)
-    notes = {m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+): [\w\[\], |]+ = [^#\n]*#\s*(.*)$', src, re.M)}
+    notes = {}
+    for cls in (NoiseConfig, UNetConfig, TrainConfig, RunConfig):
+        src = inspect.getsource(cls)
+        notes.update({m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+): [\w\[\], |]+ = [^#\n]*#\s*(.*)$', src, re.M)})
     return [(f.name, f.default, notes.get(f.name, '')) for f in fields(RunConfig)]
 
 def main(argv=None):

@@ -12,7 +12,7 @@ from mjdiff.pipeline import torchrun_command, train_distributed
 
 TINY = dict(model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0)
 # DDP: 2 ranks × 2 micro-batches of 4; single process: one batch of 16 (so no_sync and the loss scaling are covered)
-CFG = TrainConfig(steps=5, batch_size=16, lr=2e-3, warmup=1, log_every=1, ckpt_every=2, grad_accum=2, seed=3, device='cpu')
+CFG = TrainConfig(steps=5, batch_size=16, lr=2e-3, warmup=1, log_every=1, ckpt_every=2, grad_accum=2, seed=3, device='cpu', precision='fp32')
 
 RANK_SCRIPT = r'''
 import builtins, json, sys, torch
