@@ -9,8 +9,7 @@ from typing import Iterable, Mapping, Sequence
 import torch
 
 # %% auto #0
-__all__ = ['LayoutError', 'Modality', 'Layout', 'split', 'merge', 'validate', 'channel_sigma', 'modality_mask', 'channel_mask',
-           'to_dict', 'from_dict']
+__all__ = ['LayoutError', 'Modality', 'Layout']
 
 # %% ../nbs/00_layout.ipynb #c006
 class LayoutError(ValueError):
@@ -64,76 +63,68 @@ class Layout:
         if isinstance(names, str): names = [names]
         return [self.index(n) for n in names]
 
-# %% ../nbs/00_layout.ipynb #c010
-def split(self: Layout, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    "Split a joint tensor `[B, C, H, W]` into `{name: [B, C_m, H, W]}` (views, no copy)."
-    self.validate(x, check_range=False)
-    return {m.name: x[:, self.slices[m.name]] for m in self.modalities}
+    # split and merge
+    def split(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        "Split a joint tensor `[B, C, H, W]` into `{name: [B, C_m, H, W]}` (views, no copy)."
+        self.validate(x, check_range=False)
+        return {m.name: x[:, self.slices[m.name]] for m in self.modalities}
 
-def merge(self: Layout, parts: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    "Concatenate `{name: [B, C_m, H, W]}` in layout order; every modality must be present."
-    missing = [n for n in self.names if n not in parts]
-    extra = [n for n in parts if n not in self.slices]
-    if extra: raise LayoutError(f"unknown modality {extra[0]!r}; this layout has {self.names}")
-    if missing: raise LayoutError(f"merge needs every modality; missing {missing}")
-    for n in self.names: self.validate(parts[n], name=n, check_range=False)
-    return torch.cat([parts[n] for n in self.names], dim=1)
+    def merge(self, parts: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        "Concatenate `{name: [B, C_m, H, W]}` in layout order; every modality must be present."
+        missing = [n for n in self.names if n not in parts]
+        extra = [n for n in parts if n not in self.slices]
+        if extra: raise LayoutError(f"unknown modality {extra[0]!r}; this layout has {self.names}")
+        if missing: raise LayoutError(f"merge needs every modality; missing {missing}")
+        for n in self.names: self.validate(parts[n], name=n, check_range=False)
+        return torch.cat([parts[n] for n in self.names], dim=1)
 
-Layout.split, Layout.merge = split, merge
+    # validation
+    def validate(self, x, name: str | None = None, check_range: bool = True, tol: float = 1e-3) -> torch.Tensor:
+        "Check `x` is `[B, C, size, size]` (C of modality `name`, or of the whole layout) with values in [-1, 1]."
+        what = f"modality {name!r}" if name else "joint tensor"
+        want_c = self[name].channels if name else self.channels
+        if not isinstance(x, torch.Tensor): raise LayoutError(f"{what}: expected a torch.Tensor, got {type(x).__name__}")
+        if x.ndim != 4: raise LayoutError(f"{what}: expected shape [B, {want_c}, {self.size}, {self.size}], got {list(x.shape)}")
+        if x.shape[1] != want_c: raise LayoutError(f"{what}: expected {want_c} channel(s), got {x.shape[1]} (shape {list(x.shape)})")
+        if tuple(x.shape[-2:]) != (self.size, self.size):
+            raise LayoutError(f"{what}: expected size {self.size}x{self.size}, got {x.shape[-2]}x{x.shape[-1]}")
+        if check_range and x.numel():
+            if not bool(torch.isfinite(x).all()): raise LayoutError(f"{what}: values must be finite, got {int((~torch.isfinite(x)).sum())} NaN or infinite value(s)")
+            lo, hi = float(x.min()), float(x.max())
+            if lo < -1 - tol or hi > 1 + tol: raise LayoutError(f"{what}: values must lie in [-1, 1], got [{lo:.3g}, {hi:.3g}]")
+        return x
 
-# %% ../nbs/00_layout.ipynb #c012
-def validate(self: Layout, x, name: str | None = None, check_range: bool = True, tol: float = 1e-3) -> torch.Tensor:
-    "Check `x` is `[B, C, size, size]` (C of modality `name`, or of the whole layout) with values in [-1, 1]."
-    what = f"modality {name!r}" if name else "joint tensor"
-    want_c = self[name].channels if name else self.channels
-    if not isinstance(x, torch.Tensor): raise LayoutError(f"{what}: expected a torch.Tensor, got {type(x).__name__}")
-    if x.ndim != 4: raise LayoutError(f"{what}: expected shape [B, {want_c}, {self.size}, {self.size}], got {list(x.shape)}")
-    if x.shape[1] != want_c: raise LayoutError(f"{what}: expected {want_c} channel(s), got {x.shape[1]} (shape {list(x.shape)})")
-    if tuple(x.shape[-2:]) != (self.size, self.size):
-        raise LayoutError(f"{what}: expected size {self.size}x{self.size}, got {x.shape[-2]}x{x.shape[-1]}")
-    if check_range and x.numel():
-        if not bool(torch.isfinite(x).all()): raise LayoutError(f"{what}: values must be finite, got {int((~torch.isfinite(x)).sum())} NaN or infinite value(s)")
-        lo, hi = float(x.min()), float(x.max())
-        if lo < -1 - tol or hi > 1 + tol: raise LayoutError(f"{what}: values must lie in [-1, 1], got [{lo:.3g}, {hi:.3g}]")
-    return x
+    # a σ per modality, broadcast to channels; masks
+    def channel_sigma(self, sigma: torch.Tensor) -> torch.Tensor:
+        "Broadcast `sigma` `[B, M]` (or `[B]`/scalar: shared by all modalities) to `[B, C, 1, 1]`."
+        sigma = torch.as_tensor(sigma)
+        if sigma.ndim == 0: sigma = sigma.reshape(1, 1)
+        if sigma.ndim == 1: sigma = sigma[:, None]
+        if sigma.shape[-1] == 1 and self.M > 1: sigma = sigma.expand(sigma.shape[0], self.M)
+        if sigma.ndim != 2 or sigma.shape[1] != self.M:
+            raise LayoutError(f"sigma must be [batch, {self.M}] (one per modality), got {list(sigma.shape)}")
+        reps = torch.tensor([m.channels for m in self.modalities], device=sigma.device)
+        return sigma.repeat_interleave(reps, dim=1)[:, :, None, None]
 
-Layout.validate = validate
+    def modality_mask(self, names: Iterable[str] | str | None) -> torch.Tensor:
+        "Boolean `[M]` mask, True for the named modalities."
+        mask = torch.zeros(self.M, dtype=torch.bool)
+        mask[self.indices(names)] = True
+        return mask
 
-# %% ../nbs/00_layout.ipynb #c014
-def channel_sigma(self: Layout, sigma: torch.Tensor) -> torch.Tensor:
-    "Broadcast `sigma` `[B, M]` (or `[B]`/scalar: shared by all modalities) to `[B, C, 1, 1]`."
-    sigma = torch.as_tensor(sigma)
-    if sigma.ndim == 0: sigma = sigma.reshape(1, 1)
-    if sigma.ndim == 1: sigma = sigma[:, None]
-    if sigma.shape[-1] == 1 and self.M > 1: sigma = sigma.expand(sigma.shape[0], self.M)
-    if sigma.ndim != 2 or sigma.shape[1] != self.M:
-        raise LayoutError(f"sigma must be [batch, {self.M}] (one per modality), got {list(sigma.shape)}")
-    reps = torch.tensor([m.channels for m in self.modalities], device=sigma.device)
-    return sigma.repeat_interleave(reps, dim=1)[:, :, None, None]
+    def channel_mask(self, names: Iterable[str] | str | None) -> torch.Tensor:
+        "Boolean `[C]` mask, True on the channels of the named modalities."
+        mask = torch.zeros(self.channels, dtype=torch.bool)
+        for n in ([names] if isinstance(names, str) else (names or [])): mask[self.slices[self[n].name]] = True
+        return mask
 
-def modality_mask(self: Layout, names: Iterable[str] | str | None) -> torch.Tensor:
-    "Boolean `[M]` mask, True for the named modalities."
-    mask = torch.zeros(self.M, dtype=torch.bool)
-    mask[self.indices(names)] = True
-    return mask
+    # stored in every checkpoint
+    def to_dict(self) -> dict:
+        "A JSON-ready description (stored beside every checkpoint)."
+        return {'size': self.size, 'modalities': [asdict(m) for m in self.modalities]}
 
-def channel_mask(self: Layout, names: Iterable[str] | str | None) -> torch.Tensor:
-    "Boolean `[C]` mask, True on the channels of the named modalities."
-    mask = torch.zeros(self.channels, dtype=torch.bool)
-    for n in ([names] if isinstance(names, str) else (names or [])): mask[self.slices[self[n].name]] = True
-    return mask
-
-Layout.channel_sigma, Layout.modality_mask, Layout.channel_mask = channel_sigma, modality_mask, channel_mask
-
-# %% ../nbs/00_layout.ipynb #c016
-def to_dict(self: Layout) -> dict:
-    "A JSON-ready description (stored beside every checkpoint)."
-    return {'size': self.size, 'modalities': [asdict(m) for m in self.modalities]}
-
-@classmethod
-def from_dict(cls, d: Mapping) -> Layout:
-    "Inverse of `to_dict`."
-    try: return cls([Modality(**m) for m in d['modalities']], size=d['size'])
-    except (KeyError, TypeError) as e: raise LayoutError(f"not a layout description: {e}") from None
-
-Layout.to_dict, Layout.from_dict = to_dict, from_dict
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Layout:
+        "Inverse of `to_dict`."
+        try: return cls([Modality(**m) for m in d['modalities']], size=d['size'])
+        except (KeyError, TypeError) as e: raise LayoutError(f"not a layout description: {e}") from None

@@ -32,3 +32,11 @@ def test_imports_go_one_way_down():
     r = subprocess.run([sys.executable, '-c', "import sys, mjdiff.training; print(sorted(m for m in sys.modules if m.startswith('mjdiff.')))"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and 'mjdiff.pipeline' not in r.stdout and 'mjdiff.training' in r.stdout, r.stdout + r.stderr
+
+def test_module_docstrings_are_whole_sentences():
+    "Each module's docstring (the first line of its notebook's summary) is a complete sentence, not a line cut short."
+    import ast
+    for p in sorted((ROOT / 'mjdiff').glob('*.py')):
+        if p.stem in ('__init__', '_modidx'): continue
+        doc = ast.get_docstring(ast.parse(p.read_text()))
+        assert doc and doc.rstrip().endswith(('.', '.)', '!')), f"mjdiff/{p.name}: docstring {doc!r} is not a whole sentence"
