@@ -14,7 +14,7 @@ from .layout import Layout, LayoutError, Modality
 # %% auto #0
 __all__ = ['DEMO_CLASSES', 'SCENE_SHAPES', 'ImageSet', 'balanced_indices', 'to_float', 'to_uint8', 'PairedDataset', 'demo_layout',
            'make_digits', 'render_word', 'render_scene', 'make_rendered', 'demo_sets', 'demo_dataset', 'modality_image',
-           'show_batch', 'corrupt_noise', 'corrupt_occlude', 'typo', 'typo_words']
+           'show_batch', 'corrupt_noise', 'occlusion_mask', 'corrupt_occlude', 'typo', 'typo_words']
 
 # %% ../nbs/01_data.ipynb #c006
 @dataclass
@@ -223,14 +223,19 @@ def corrupt_noise(x: torch.Tensor, level: float, generator: torch.Generator | No
     "x + level·ε (not clipped)."
     return x + level * torch.randn(x.shape, generator=generator, dtype=x.dtype)
 
-def corrupt_occlude(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    "Set a random square covering a fraction `level` of each image to −1."
-    out, H = x.clone(), x.shape[-1]
+def occlusion_mask(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    "`[B, 1, H, W]` bool, False on a random square covering a fraction `level` of each image (the occluded pixels)."
+    H = x.shape[-1]
+    mask = torch.ones(len(x), 1, H, H, dtype=torch.bool)
     side = int(round(math.sqrt(level) * H))
-    if side == 0: return out
+    if side == 0: return mask
     pos = torch.randint(0, H - side + 1, (len(x), 2), generator=generator)
-    for i, (r, c) in enumerate(pos.tolist()): out[i, :, r:r + side, c:c + side] = -1
-    return out
+    for i, (r, c) in enumerate(pos.tolist()): mask[i, :, r:r + side, c:c + side] = False
+    return mask
+
+def corrupt_occlude(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    "Set a random square covering a fraction `level` of each image to −1 (the square of `occlusion_mask` with the same generator)."
+    return torch.where(occlusion_mask(x, level, generator).to(x.device), x, torch.full_like(x, -1.))
 
 def typo(word: str, n: int, rng: np.random.Generator) -> str:
     "`word` with `n` distinct positions replaced by other random lowercase letters."

@@ -17,7 +17,8 @@ from .metrics import predict, conditional_coherence, joint_coherence, class_bala
 
 # %% auto #0
 __all__ = ['translate_labels', 'cross_modal_samples', 'pairwise_coherence', 'Probe', 'other_class_partner', 'make_probe',
-           'cross_modal_information', 'quick_coherence', 'CurveConfig', 'read_curve', 'LearningCurve', 'plot_curve']
+           'cross_modal_information', 'quick_coherence', 'condition_coherence', 'calibrate_sigma', 'CurveConfig',
+           'read_curve', 'LearningCurve', 'plot_curve']
 
 # %% ../nbs/08b_evaluation.ipynb #a00d6525
 def translate_labels(labels, maps: dict, src: str, dst: str) -> np.ndarray:
@@ -120,6 +121,25 @@ def quick_coherence(denoiser, held_sets: dict, classifiers: dict, maps: dict, n_
             out[f'joint{tag}'] = joint_coherence(preds, maps)
             out.update({f'balance_{m}{tag}': class_balance(p, len(maps[m])) for m, p in preds.items()})
     return out
+
+# %% ../nbs/08b_evaluation.ipynb #cal0
+def condition_coherence(denoiser, A: str, cond: torch.Tensor, labels, classifiers: dict, maps: dict, seed: int = 0,
+                        device=None, **sampling) -> float:
+    "Mean conditional coherence A → B over the other modalities B, of samples given `cond` (of classes `labels`); `sampling` → `conditional_sample`."
+    lay, g = denoiser.layout, torch.Generator(device or 'cpu').manual_seed(seed)
+    with torch.no_grad(): x = conditional_sample(denoiser, {A: cond.to(device or 'cpu')}, generator=g, **sampling).cpu()
+    parts = lay.split(x)
+    return float(np.mean([conditional_coherence(predict(classifiers[B], parts[B]), translate_labels(labels, maps, A, B))
+                          for B in lay.names if B != A]))
+
+# %% ../nbs/08b_evaluation.ipynb #cal1
+def calibrate_sigma(score: Callable[[float], float], sigmas: Sequence[float]) -> dict:
+    "`{'sigma': s*, 'score': score(s*), 'curve': [[s, score(s)], ...]}` over the grid `sigmas` (each ≥ 0): the highest score, the smallest s among ties."
+    grid = sorted({float(s) for s in sigmas})
+    if not grid or not all(math.isfinite(s) and s >= 0 for s in grid): raise ValueError(f"calibration grid must hold finite levels ≥ 0, got {list(sigmas)}")
+    curve = [[s, float(score(s))] for s in grid]
+    best = max(curve, key=lambda r: (r[1], -r[0]))
+    return {'sigma': best[0], 'score': best[1], 'curve': curve}
 
 # %% ../nbs/08b_evaluation.ipynb #91c47d5e
 @dataclass

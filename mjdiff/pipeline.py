@@ -18,13 +18,13 @@ from .sampling import SAMPLERS, STRATEGIES
 from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pairwise_coherence
 
 # %% auto #0
-__all__ = ['RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS', 'RunConfig', 'parse_value',
-           'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'resolve_init', 'setup_stage', 'save_figure',
-           'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics', 'merge_metrics', 'claim_html',
-           'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'changed_params', 'check_run_params',
-           'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'study', 'study_table',
-           'write_study', 'train_command', 'torchrun_command', 'train_distributed', 'read_condition', 'sample_command',
-           'param_docs', 'main']
+__all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS',
+           'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'resolve_init',
+           'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics',
+           'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'changed_params',
+           'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'study',
+           'study_table', 'write_study', 'train_command', 'torchrun_command', 'train_distributed', 'read_condition',
+           'read_mask', 'calibrated_level', 'noisy_settings', 'sample_command', 'param_docs', 'pairs', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 _CURVE, _NOISE, _NET, _TRAIN = CurveConfig(), NoiseConfig(), UNetConfig(), TrainConfig()
@@ -94,18 +94,19 @@ class RunConfig:
     clf_epochs: int = 8                   # epochs of each evaluation classifier
     robustness: bool = True               # robustness curves in the cross-modal stage
     n_robust: int = 100                   # conditions per corruption level
-    robust_strategies: tuple = ('replace', 'exact', 'noisy')   # 'noisy': exact with the condition's σ estimated ('auto')
+    robust_strategies: tuple = ('replace', 'exact', 'noisy', 'calibrated', 'masked')   # see the cross-modal stage; 'noisy': σ estimated ('auto')
     robust_noise: tuple = (0.0, 0.25, 0.5, 1.0)                # Gaussian noise std (pixel scale [-1, 1])
     robust_occlusion: tuple = (0.0, 0.25, 0.5, 0.75)           # occluded fraction of the image
     robust_typos: tuple = (0, 1, 2, 3)                         # character typos (text modalities)
     robust_steps: int = 10                # sampler steps for the robustness curves (cheaper than sample_steps)
+    calib_sigmas: tuple = (0.0, 0.25, 0.5, 1.0)                # entry levels tried when calibrating a corruption kind ('calibrated')
     latent_n: int = 300                   # held-out examples encoded in the latent-space stage
     latent_steps: int = 18                # probability-flow ODE steps of the latent encoding
     seed: int = _TRAIN.seed               # of training (initial weights, batches, σ, ε) and of every evaluation draw
     device: str = _TRAIN.device           # 'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1'
 
     def __post_init__(self):
-        for k in ('channel_mult', 'attn_resolutions', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos'): setattr(self, k, tuple(getattr(self, k)))
+        for k in ('channel_mult', 'attn_resolutions', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos', 'calib_sigmas'): setattr(self, k, tuple(getattr(self, k)))
         check_fields(self, RUN_RULES)
         self.train_config(); self.unet()                                       # the trainer's and the network's own checks
         from mjdiff.training import get_device; get_device(self.device)        # a device that is not there: one line now
@@ -114,7 +115,7 @@ class RunConfig:
         if self.class_map:
             try: m = json.loads(self.class_map); assert isinstance(m, dict) and all(isinstance(v, list) and all(isinstance(c, int) for c in v) for v in m.values())
             except (ValueError, AssertionError): raise ValueError(f"parameter class_map must be JSON {{modality: [class, ...]}}, got {self.class_map!r}") from None
-        for name, levels in (('robust_noise', self.robust_noise), ('robust_occlusion', self.robust_occlusion), ('robust_typos', self.robust_typos)):
+        for name, levels in (('robust_noise', self.robust_noise), ('robust_occlusion', self.robust_occlusion), ('robust_typos', self.robust_typos), ('calib_sigmas', self.calib_sigmas)):
             if not all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in levels): raise ValueError(f"parameter {name} must hold finite levels ≥ 0, got {levels}")
 
     def unet(self) -> UNetConfig:
@@ -133,18 +134,20 @@ class RunConfig:
         "The learning curve's part."
         return CurveConfig(self.curve_pairs, _CURVE.sigmas, self.curve_cond, self.curve_joint, self.curve_steps, self.curve_w, self.seed)
 
+ROBUST_STRATEGIES = ('replace', 'repaint', 'exact', 'noisy', 'guidance', 'calibrated', 'masked')
 RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), P_std=POSITIVE, strategy=STRATEGIES, sampler=tuple(SAMPLERS), n_per_class=AT_LEAST_1,
                  mnist_train=AT_LEAST_1, model_channels=AT_LEAST_1, num_blocks=AT_LEAST_1, dropout=(lambda v: 0 <= v < 1, 'in [0, 1)'),
                  nproc=AT_LEAST_1, curve_pairs=(lambda v: v >= 2, '≥ 2'), curve_cond=NON_NEGATIVE, curve_joint=NON_NEGATIVE,
                  curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE,
                  joint_guidance=NON_NEGATIVE, n_joint=AT_LEAST_1, n_cond=AT_LEAST_1, clf_epochs=AT_LEAST_1, n_robust=AT_LEAST_1,
                  robust_steps=AT_LEAST_1, latent_n=AT_LEAST_1, latent_steps=AT_LEAST_1,
-                 robust_strategies=(lambda v: all(s in ('replace', 'repaint', 'exact', 'noisy', 'guidance') for s in v), "strategies of replace, repaint, exact, noisy, guidance"))
+                 robust_strategies=(lambda v: all(s in ROBUST_STRATEGIES for s in v), f"strategies of {', '.join(ROBUST_STRATEGIES)}"))
 
 # %% ../nbs/09_pipeline.ipynb #c008
 PRESETS: dict[str, dict] = {
     'demo': dict(init_from='pretrained', steps=100, warmup=1, lr=1e-4, lr_decay=100, strategy='guidance', guidance=2.0, joint_guidance=2.0, sample_steps=12,
                  n_joint=100, n_cond=150, n_robust=30, robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2),
+                 robust_strategies=('replace', 'exact', 'noisy', 'guidance', 'calibrated', 'masked'),
                  latent_n=100, latent_steps=10),
     'demo_pretrain': dict(steps=19500, lr_decay=3000),
     'demo_pretrain2': dict(init_from='outputs/demo_pretrain/checkpoints/last.pt', steps=5000, lr=5e-4, warmup=100, lr_decay=2500),
@@ -267,7 +270,7 @@ def run_curve(cfg: RunConfig, run_dir: str | Path, device=None, verbose: bool = 
 
 # %% ../nbs/09_pipeline.ipynb #c017
 EVAL_SETTINGS = ('steps', 'sampler', 'sample_steps', 'strategy', 'guidance', 'joint_guidance', 'n_joint', 'n_cond', 'clf_epochs',
-                 'robustness', 'n_robust', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos', 'robust_steps',
+                 'robustness', 'n_robust', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos', 'robust_steps', 'calib_sigmas',
                  'latent_n', 'latent_steps', 'seed')
 
 def write_metrics(run_dir: str | Path, stage: str, metrics: dict) -> Path:
@@ -599,10 +602,47 @@ def read_condition(path: str | Path, layout: Layout, name: str) -> tuple:
     a, resized = decode_image(path, layout.size, layout[name].channels)
     return to_float(a[None].copy()), resized
 
+def read_mask(path: str | Path, layout: Layout, name: str):
+    "`[1, 1, size, size]` bool from an image file: the observed pixels of modality `name` are the bright ones (> half)."
+    import torch
+    from mjdiff.sources import decode_image
+    if name not in layout.slices: raise ValueError(f"--mask: unknown modality {name!r}; this model has {layout.names}")
+    if not Path(path).is_file(): raise FileNotFoundError(f"--mask {name}={path}: no such file")
+    a, _ = decode_image(path, layout.size, 1)
+    return torch.from_numpy(a.copy() > 127)[None]
+
+def calibrated_level(spec: str, name: str, calibration_file: str | Path) -> float:
+    "The entry level of `--noisy name=calibrated[:KIND]`, read from a run's `calibration.json` (one-line errors)."
+    kind = spec.partition(':')[2]
+    p = Path(calibration_file)
+    if not p.is_file(): raise FileNotFoundError(f"--noisy {name}={spec}: no calibration file {p} (the cross-modal stage writes calibration.json; or give --calibration FILE)")
+    cal = json.loads(p.read_text()).get(name, {})
+    if not cal: raise ValueError(f"--noisy {name}={spec}: {p} calibrates no corruption of {name!r}")
+    if not kind:
+        if len(cal) > 1: raise ValueError(f"--noisy {name}=calibrated: say which corruption, one of {', '.join(f'calibrated:{k}' for k in cal)}")
+        kind = next(iter(cal))
+    if kind not in cal: raise ValueError(f"--noisy {name}={spec}: {p} calibrates {sorted(cal)} for {name!r}, not {kind!r}")
+    return float(cal[kind]['sigma'])
+
+def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | None) -> tuple[dict, dict]:
+    "`(noise_levels, renoise)` of `--noisy {modality: 'auto' | σ | 'calibrated[:KIND]'}`."
+    levels, renoise = {}, {}
+    for name, spec in noisy.items():
+        if name not in layout.slices: raise ValueError(f"--noisy: unknown modality {name!r}; this model has {layout.names}")
+        if spec == 'auto': levels[name] = 'auto'
+        elif spec.startswith('calibrated'): levels[name], renoise[name] = 'auto', calibrated_level(spec, name, calibration_file or '')
+        else:
+            try: levels[name] = float(spec); assert math.isfinite(levels[name]) and levels[name] >= 0
+            except (ValueError, AssertionError): raise ValueError(f"--noisy {name}={spec}: expected auto, a noise level ≥ 0 or calibrated[:KIND]") from None
+    return levels, renoise
+
 def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', given: dict | None = None, strategy: str = 'exact',
                    w: float = 0.0, steps: int = 18, sampler: str = 'heun', seed: int = 0, save: str | Path | None = None,
-                   device: str = 'auto', progress: bool = True) -> dict:
-    "`mjdiff sample`: joint samples, or samples given image files (`given` `{modality: path}`); writes the grid PNG (and `save`)."
+                   device: str = 'auto', progress: bool = True, noisy: dict | None = None, masks: dict | None = None,
+                   calibration: str | Path | None = None) -> dict:
+    """`mjdiff sample`: joint samples, or samples given image files (`given` `{modality: path}`); writes the grid PNG (and `save`).
+    `noisy` `{modality: 'auto' | σ | 'calibrated[:KIND]'}` (the last read from `calibration`, by default the
+    checkpoint's run directory's `calibration.json`); `masks` `{modality: image path}`, bright = observed pixels."""
     import torch, matplotlib; matplotlib.use('Agg')
     from mjdiff.training import load_model, get_device
     from mjdiff.sampling import joint_sample, conditional_sample
@@ -616,16 +656,22 @@ def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', give
         for name, path in given.items():
             cond[name], resized = read_condition(path, D.layout, name)
             if resized: print(f"[mjdiff] {path}: resized to {D.layout.size}×{D.layout.size} for modality {name!r}", flush=True)
+        if stray := [m for m in [*(noisy or {}), *(masks or {})] if m not in given]: raise ValueError(f"--noisy/--mask for {stray[0]!r}, which is not a --given modality")
+        cal = calibration or (Path(ckpt).resolve().parent.parent / 'calibration.json' if ckpt != 'pretrained' else None)
+        levels, renoise = noisy_settings(noisy or {}, D.layout, cal)
+        mk = {m: read_mask(p, D.layout, m).to(dev) for m, p in (masks or {}).items()}
         x = conditional_sample(D, {k: v.to(dev) for k, v in cond.items()}, strategy=strategy, sampler=sampler, steps=steps, n=n,
-                               w=w if strategy == 'guidance' else 0.0, generator=g, progress=progress).cpu()
+                               w=w if strategy == 'guidance' else 0.0, generator=g, progress=progress, check_range=not levels,
+                               noise_levels=levels, renoise=renoise, masks=mk).cpu()
     else:
         if strategy != 'exact': raise ValueError(f"--strategy {strategy!r} conditions on --given modalities; joint samples take none (use --w for joint guidance)")
+        if noisy or masks: raise ValueError("--noisy and --mask describe --given conditions; joint samples take none")
         x = joint_sample(D, n, sampler=sampler, steps=steps, w=w, generator=g, device=dev, progress=progress).cpu()
     fig = show_batch(D.layout, x, n=min(len(x), 16), scale=1.1)
     fig.suptitle(f"{'given ' + ', '.join(given) if given else 'joint samples'} ({sampler}, {steps} steps{f', w = {w:g}' if w else ''})", fontsize=9)
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True); fig.savefig(out, dpi=110, bbox_inches='tight')
     info = dict(checkpoint=str(ckpt), n=n, given={k: str(v) for k, v in (given or {}).items()}, strategy=strategy if given else 'joint',
-                w=w, steps=steps, sampler=sampler, seed=seed, grid=str(out))
+                w=w, steps=steps, sampler=sampler, seed=seed, grid=str(out), noisy=dict(noisy or {}), masks={k: str(v) for k, v in (masks or {}).items()})
     if save: atomic_save({'x': x, 'layout': D.layout.to_dict(), 'settings': info}, save); info['saved'] = str(save)
     return info
 
@@ -638,6 +684,13 @@ def param_docs() -> list[tuple[str, object, str]]:
         src = inspect.getsource(cls)
         notes.update({m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+): [\w\[\], |]+ = [^#\n]*#\s*(.*)$', src, re.M)})
     return [(f.name, f.default, notes.get(f.name, '')) for f in fields(RunConfig)]
+
+def pairs(items: list[str], flag: str, what: str = 'VALUE') -> dict:
+    "`['a=x', 'b=y']` → `{'a': 'x', 'b': 'y'}`; one-line errors for a missing '=' or a name given twice."
+    if bad := [g for g in items if '=' not in g]: raise ValueError(f"{flag} expects MODALITY={what}, got {bad[0]!r}")
+    out = dict(g.split('=', 1) for g in items)
+    if len(out) < len(items): raise ValueError(f"{flag} names a modality twice")
+    return out
 
 def main(argv=None):
     "Entry point of the `mjdiff` console script."
@@ -665,6 +718,10 @@ def main(argv=None):
     sm.add_argument('--strategy', default='exact', choices=STRATEGIES); sm.add_argument('--w', type=float, default=0.0)
     sm.add_argument('--steps', type=int, default=18); sm.add_argument('--sampler', default='heun', choices=tuple(SAMPLERS))
     sm.add_argument('--seed', type=int, default=0); sm.add_argument('--save', default=None, help='also write the samples (torch.save)')
+    sm.add_argument('--noisy', action='append', default=[], metavar='MODALITY=auto|SIGMA|calibrated[:KIND]',
+                    help='a --given condition observed with Gaussian noise (auto: estimated; SIGMA: known) or with another corruption (calibrated: renoised to the level calibrated on held-out data)')
+    sm.add_argument('--mask', action='append', default=[], metavar='MODALITY=IMAGE', help='observed pixels of a --given condition (bright); the rest is generated')
+    sm.add_argument('--calibration', default=None, help="calibration.json for --noisy calibrated (default: the checkpoint's run directory's)")
     sm.add_argument('--device', default='auto'); sm.add_argument('--no-progress', action='store_true')
     t = sub.add_parser('train', help='train one run in this process (one rank under torchrun), without the notebooks')
     t.add_argument('--run-dir', required=True); t.add_argument('--preset', default='demo')
@@ -685,10 +742,9 @@ def main(argv=None):
         if a.cmd == 'export-checkpoint':
             print(export_checkpoint(a.src, a.dst)); return 0
         if a.cmd == 'sample':
-            if bad := [g for g in a.given if '=' not in g]: raise ValueError(f"--given expects MODALITY=IMAGE, got {bad[0]!r}")
-            given = dict(g.split('=', 1) for g in a.given)
-            if len(given) < len(a.given): raise ValueError("--given names a modality twice")
-            info = sample_command(a.checkpoint, a.n, a.out, given, a.strategy, a.w, a.steps, a.sampler, a.seed, a.save, a.device, not a.no_progress)
+            given, noisy, masks = pairs(a.given, '--given', 'IMAGE'), pairs(a.noisy, '--noisy'), pairs(a.mask, '--mask', 'IMAGE')
+            info = sample_command(a.checkpoint, a.n, a.out, given, a.strategy, a.w, a.steps, a.sampler, a.seed, a.save, a.device,
+                                  not a.no_progress, noisy, masks, a.calibration)
             print(json.dumps(info)); return 0
         overrides = {}
         for kv in a.param:

@@ -230,10 +230,11 @@ def modality_sigmas(sigmas, layout: Layout, batch: int, *, known: Sequence[str] 
 
 # %% ../nbs/05_sampling.ipynb #c039
 class ReplaceDenoiser:
-    "Channel replacement: `D(x, σ)` called with x_A ← obs_A + σ_A ε (fresh ε from `generator`) on the channels of `known` `[C]`."
+    "Replacement: `D(x, σ)` called with x ← obs + σ ε (fresh ε from `generator`) where `known` is set: channels `[C]` or pixels `[B, C, H, W]`."
     def __init__(self, denoiser: Callable, obs: torch.Tensor, known: torch.Tensor, generator: torch.Generator):
         self.denoiser, self.layout, self.noise = denoiser, denoiser.layout, noise_config(denoiser)
-        self.obs, self.known, self.generator = obs, known.reshape(1, -1, 1, 1).to(obs.device), generator
+        known = known.to(obs.device)
+        self.obs, self.known, self.generator = obs, known.reshape(1, -1, 1, 1) if known.ndim == 1 else known, generator
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         s = self.layout.channel_sigma(sigma).to(x.dtype)
         noisy_obs = self.obs.to(x.dtype) + s * randn(x.shape, self.generator, x.device).to(x.dtype)
@@ -332,14 +333,18 @@ def _progress(progress: bool, total: int, sampler_kwargs: dict):
 @torch.no_grad()
 def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, strategy: str = 'exact',
                        sampler: Callable | str = sample_heun, sigmas=None, steps: int = 18, w: float = 0., n: int = 1,
-                       noise_levels: Mapping[str, float | torch.Tensor | str] | None = None, hold: bool = False, jump: int = 2,
+                       noise_levels: Mapping[str, float | torch.Tensor | str] | None = None, hold: bool = False,
+                       renoise: Mapping[str, float] | None = None, masks: Mapping[str, torch.Tensor] | None = None, jump: int = 2,
                        n_resample: int = 4, generator: torch.Generator | None = None, check_range: bool = True, progress: bool = False,
                        **sampler_kwargs) -> torch.Tensor:
     """Sample the other modalities given `cond` `{name: [B, C_m, H, W]}`; returns all modalities `[B·n, C, H, W]` (float32):
     `n` samples per condition, those of condition `i` at rows `i·n … i·n + n − 1`. `sampler`: a function or a name of `SAMPLERS`.
 
     `strategy` in `STRATEGIES`; `w` the guidance weight; `noise_levels` `{name: s | [B] | 'auto'}` marks noisy conditions
-    (exact/guidance; `hold` keeps them at s); `jump`, `n_resample` for repaint; `sampler_kwargs` go to `sampler`.
+    (exact/guidance; `hold` keeps them at s); `renoise` `{name: s}` raises a condition to noise level s with fresh noise
+    (on top of its `noise_levels`) so that it enters at s and is refined with the rest (exact/guidance); `masks`
+    `{name: [B|1, 1|C_m, H, W] bool}` marks the observed pixels of a partly observed condition, which is then generated
+    with those pixels replaced by their noisy values (any strategy); `jump`, `n_resample` for repaint; `sampler_kwargs` go to `sampler`.
     Conditions must be finite, of the modality's channels and size, and (`check_range`, on by default) in [-1, 1].
     Runs without autograd; `progress` shows a bar."""
     lay, noise, sampler = denoiser.layout, noise_config(denoiser), _sampler(sampler)
@@ -355,32 +360,49 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     if noise_levels and strategy in ('replace', 'repaint'): raise ValueError(f"noise_levels need strategy 'exact' or 'guidance', not {strategy!r}")
     if bad := [v for v in noise_levels.values() if isinstance(v, str) and v != 'auto']: raise ValueError(f"noise level {bad[0]!r}: give a number, a [B] tensor or 'auto'")
     if w != 0 and strategy != 'guidance': raise ValueError(f"w = {w} needs strategy 'guidance', not {strategy!r}")
+    renoise, masks = dict(renoise or {}), {m: torch.as_tensor(v).bool() for m, v in (masks or {}).items()}
+    if stray := [n for n in [*renoise, *masks] if n not in cond]: raise ValueError(f"renoise or masks for {stray}, which are not conditions")
+    if renoise and strategy in ('replace', 'repaint'): raise ValueError(f"renoise needs strategy 'exact' or 'guidance', not {strategy!r}")
+    if bad := [s for s in renoise.values() if not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0)]: raise ValueError(f"renoise level {bad[0]!r} must be a finite number ≥ 0")
+    if both := [m for m in masks if m in renoise or m in noise_levels]: raise ValueError(f"modality {both[0]!r}: a masked condition takes no noise_levels or renoise")
+    for m, mk in masks.items():
+        if mk.ndim != 4 or mk.shape[0] not in (1, cond[m].shape[0]) or mk.shape[1] not in (1, lay[m].channels) or tuple(mk.shape[-2:]) != (lay.size, lay.size):
+            raise LayoutError(f"mask of {m!r} must be [1 or {cond[m].shape[0]}, 1 or {lay[m].channels}, {lay.size}, {lay.size}], got {list(mk.shape)}")
     y0 = next(iter(cond.values()))
     if len({y.shape[0] for y in cond.values()}) > 1: raise LayoutError(f"conditions have different batch sizes: { {m: y.shape[0] for m, y in cond.items()} }")
     if n > 1:                                                         # n samples per condition
         cond = {m: y.repeat_interleave(n, 0) for m, y in cond.items()}
         noise_levels = {m: v.repeat_interleave(n, 0) if isinstance(v, torch.Tensor) and v.ndim else v for m, v in noise_levels.items()}
+        masks = {m: v.repeat_interleave(n, 0) if v.shape[0] > 1 else v for m, v in masks.items()}
         y0 = next(iter(cond.values()))
     B, g = y0.shape[0], make_generator(generator)
     sigmas = default_sigmas(denoiser, steps, y0.device) if sigmas is None else torch.as_tensor(sigmas, dtype=torch.float64, device=y0.device)
+    s = {m: estimate_noise_level(cond[m]) if isinstance(v, str) else v for m, v in noise_levels.items()}
+    for m, level in renoise.items():                                  # raise to `level` by fresh noise: √(level² − s₀²) ε
+        s0 = torch.as_tensor(s.get(m, 0.), dtype=torch.float64, device=y0.device).reshape(-1).expand(B)
+        s[m] = s0.clamp(min=level)
+        add = (s[m] ** 2 - s0 ** 2).sqrt().reshape(-1, 1, 1, 1)
+        if bool((add > 0).any()): cond = {**cond, m: cond[m] + (add * randn(cond[m].shape, g, y0.device)).to(cond[m].dtype)}
     obs = torch.zeros(B, lay.channels, lay.size, lay.size, device=y0.device)
     for name, y in cond.items(): obs[:, lay.slices[name]] = y.to(obs)
-    known = lay.channel_mask(list(cond)).reshape(1, -1, 1, 1).to(y0.device)
-    x = torch.where(known, obs.double(), sigmas[0] * randn(obs.shape, g, y0.device))
+    full = [m for m in cond if m not in masks]                      # conditions observed on every pixel
+    seen = lay.channel_mask(full).reshape(1, -1, 1, 1).to(y0.device).expand(B, -1, lay.size, lay.size).clone()
+    for m, mk in masks.items(): seen[:, lay.slices[m]] = mk.to(y0.device).expand(B, lay[m].channels, lay.size, lay.size)
+    x = torch.where(seen, obs.double(), sigmas[0] * randn(obs.shape, g, y0.device))
     sampler_kwargs, bar = _progress(progress, len(sigmas) - 1, sampler_kwargs)
     if strategy in ('replace', 'repaint'):
-        D = ReplaceDenoiser(denoiser, obs, known, g)
+        D = ReplaceDenoiser(denoiser, obs, seen, g)
         if strategy == 'replace': x = sampler(D, x, sigmas, generator=g, **sampler_kwargs)
         else: x = sample_repaint(sampler, D, x, sigmas, jump=jump, n_resample=n_resample, generator=g, **sampler_kwargs)
     else:
-        s = {n: estimate_noise_level(cond[n]) if isinstance(v, str) else v for n, v in noise_levels.items()}
-        sig = modality_sigmas(sigmas.cpu(), lay, B, known=[n for n in cond if n not in s], noisy=s, hold=hold,
+        sig = modality_sigmas(sigmas.cpu(), lay, B, known=[m for m in full if m not in s], noisy=s, hold=hold,
                               sigma_max=noise.sigma_max).to(y0.device)
-        D = GuidedDenoiser(denoiser, list(cond), w, g) if strategy == 'guidance' else denoiser
+        D = GuidedDenoiser(denoiser, full, w, g) if strategy == 'guidance' else denoiser
+        if masks: D = ReplaceDenoiser(D, obs, seen & lay.channel_mask(list(masks)).reshape(1, -1, 1, 1).to(y0.device), g)
         x = sampler(D, x, sig, generator=g, **sampler_kwargs)
     if bar is not None: bar.close()
-    exact = lay.channel_mask([m for m in cond if m not in noise_levels]).reshape(1, -1, 1, 1).to(y0.device)
-    return torch.where(exact, obs, x.to(torch.float32))
+    exact = lay.channel_mask([m for m in full if m not in s]).reshape(1, -1, 1, 1).to(y0.device)
+    return torch.where(exact | (seen & lay.channel_mask(list(masks)).reshape(1, -1, 1, 1).to(y0.device)), obs, x.to(torch.float32))
 
 @torch.no_grad()
 def joint_sample(denoiser: Callable, n: int, *, sampler: Callable | str = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,

@@ -24,6 +24,13 @@ def test_all_stages_write_their_outputs(tiny_run):
     figs = {p.stem for p in (out / 'figures').glob('*.png')}
     assert {'train_loss', 'joint_sampling_grid', 'cross_modal_coherence'} <= figs
     assert json.loads((out / 'run_config.json').read_text())['preset'] == 'tiny'
+    cm = json.loads((out / 'metrics_cross_modal.json').read_text())            # robustness with the calibrated and masked strategies
+    cal = json.loads((out / 'calibration.json').read_text())
+    assert cal == cm['calibration'] and set(cal) == {'digit', 'word'} and cal['digit']['occlusion']['level'] == 0.5
+    assert [s for s, _ in cal['word']['typos']['curve']] == [0.0, 0.25, 0.5, 1.0] and cal['word']['typos']['sigma'] in (0.0, 0.25, 0.5, 1.0)
+    rows = {(c['corruption'], c['strategy']) for c in cm['robustness_curves']}
+    assert {('typos', 'calibrated'), ('occlusion', 'calibrated'), ('noise', 'calibrated'), ('occlusion', 'masked')} <= rows
+    assert not {('noise', 'masked'), ('typos', 'masked')} & rows                # masked needs a mask: occlusion only
 
 def test_rerun_resumes_and_continues(tiny_run, tmp_path):
     out, _ = tiny_run
@@ -124,3 +131,10 @@ def test_every_sampler_with_every_strategy(tiny_run):
                 x = conditional_sample(D, {A: cond}, **sampling_kwargs(cfg), generator=torch.Generator().manual_seed(0))
             assert x.shape == (2, lay.channels, lay.size, lay.size) and torch.isfinite(x).all(), (s, st)
             if st in ('exact', 'guidance'): assert torch.equal(lay.split(x)[A], cond), (s, st)   # the condition is held at σ = 0
+            if st in ('exact', 'guidance'):                 # a renoised condition (calibrated) and a partly observed one (masked)
+                with torch.no_grad():
+                    xr = conditional_sample(D, {A: cond}, **sampling_kwargs(cfg), renoise={A: 0.5}, noise_levels={A: 'auto'}, generator=torch.Generator().manual_seed(0))
+                    seen = torch.zeros(1, 1, lay.size, lay.size, dtype=torch.bool); seen[..., : lay.size // 2, :] = True
+                    xm = conditional_sample(D, {A: cond}, **sampling_kwargs(cfg), masks={A: seen}, generator=torch.Generator().manual_seed(0))
+                assert torch.isfinite(xr).all() and not torch.equal(lay.split(xr)[A], cond), (s, st)
+                assert torch.isfinite(xm).all() and torch.equal(lay.split(xm)[A][..., : lay.size // 2, :], cond[..., : lay.size // 2, :]), (s, st)
