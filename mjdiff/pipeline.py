@@ -60,6 +60,7 @@ class RunConfig:
     p_shared: float = _TRAIN.p_shared
     p_known: float = _TRAIN.p_known
     p_absent: float = _TRAIN.p_absent
+    p_occlude: float = _TRAIN.p_occlude
     loss_balance: str = _TRAIN.loss_balance
     min_snr: float = _TRAIN.min_snr
     P_mean: float = _NOISE.P_mean

@@ -19,8 +19,8 @@ from .networks import UNet, UNetConfig, n_params
 __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'LOG_FIELDS', 'check_fields', 'TrainConfig',
            'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config', 'state_mismatch',
            'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint', 'ema_update',
-           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'init_distributed', 'teardown_distributed',
-           'truncate_log', 'lr_at', 'TrainingDiverged', 'train', 'read_log', 'plot_loss']
+           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'step_occlusion', 'init_distributed',
+           'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged', 'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -42,7 +42,7 @@ POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0
 PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
 TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
                    weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
-                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
+                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
                    max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1)
 
@@ -61,6 +61,7 @@ class TrainConfig:
     p_shared: float = 0.5             # per_modality: probability that an example has one σ for all modalities (joint)
     p_known: float = 0.25             # per_modality: otherwise, each modality's probability of σ = 0 (a known condition)
     p_absent: float = 0.1             # per_modality: each modality's probability of σ = σ_max (absent, for guidance)
+    p_occlude: float = 0.0            # probability that a known (σ = 0) modality of an example is shown partly occluded
     loss_balance: str = 'channels'    # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
     min_snr: float = 0.0              # γ of a min-SNR-style cap on EDM's loss weight (0: none)
     precision: str = 'bf16'           # 'bf16' (autocast, CPU and CUDA: 1.6× faster here, same loss) or 'fp32'
@@ -191,6 +192,20 @@ def step_noise(step: int, batch: int, D: Precond, cfg: TrainConfig, device, rank
     sigma = sample_sigma(batch, D.layout.M, cfg.sigma_mode, D.noise, cfg.p_shared, cfg.p_known, cfg.p_absent, generator=g, device=device)
     eps = torch.randn((batch, D.layout.channels, D.layout.size, D.layout.size), generator=g, device=device)
     return sigma[rank::world], eps[rank::world]
+
+# %% ../nbs/06_training.ipynb #c016p
+def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, rank: int = 0, world: int = 1) -> torch.Tensor | None:
+    "`[B/W, C, H, W]` bool, True on the occluded pixels of the known modalities at global step `step` (None when `p_occlude` is 0)."
+    if not cfg.p_occlude: return None
+    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 16 + 9)
+    B, M, H = len(sigma) * world, layout.M, layout.size
+    hit = torch.rand(B, M, generator=g) < cfg.p_occlude                                   # which example × modality
+    side = (torch.rand(B, M, generator=g) * 0.75).sqrt().mul(H).floor().long()            # area fraction ≈ U(0, 3/4), whole pixels
+    r0, c0 = (torch.rand(2, B, M, generator=g) * (H - side + 1)).long()
+    rows, cols = torch.arange(H)[None, None, :, None], torch.arange(H)[None, None, None, :]
+    sq = (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None, None]) & (cols < (c0 + side)[..., None, None])
+    occ = (sq & hit[..., None, None])[rank::world].to(sigma.device) & (sigma == 0)[..., None, None]      # [B/W, M, H, W], known modalities only
+    return occ.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
 
 # %% ../nbs/06_training.ipynb #c018
 def init_distributed(device: str = 'auto') -> tuple[int, int]:
@@ -351,9 +366,12 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         for pg in opt.param_groups: pg['lr'] = lr
         opt.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=device)
-        micro = list(zip(x_all.tensor_split(cfg.grad_accum), sigma_all.tensor_split(cfg.grad_accum), eps_all.tensor_split(cfg.grad_accum)))
-        for i, (x, sigma, eps) in enumerate(micro):
+        occ_all = step_occlusion(step, sigma_all, D.layout, cfg, rank, world)
+        micro = list(zip(x_all.tensor_split(cfg.grad_accum), sigma_all.tensor_split(cfg.grad_accum), eps_all.tensor_split(cfg.grad_accum),
+                         occ_all.tensor_split(cfg.grad_accum) if occ_all is not None else [None] * cfg.grad_accum))
+        for i, (x, sigma, eps, occ) in enumerate(micro):
             x = x.to(device, non_blocking=True)
+            if occ is not None: x = x.masked_fill(occ, -1.)
             if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             sync = ddp is None or i == len(micro) - 1
             with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast:

@@ -103,3 +103,25 @@ def test_sigkill_during_checkpoint_write_keeps_previous(tmp_path):
         version = ckpt['step'] + 1
     assert mid_write >= 3, f"only {mid_write} of 4 kills landed mid-write"
     assert remove_stale_tmp(ck) >= 1 and not list(tmp_path.glob('.last.pt.*.tmp'))
+
+def test_occluded_conditions_train_and_resume(data, tmp_path, monkeypatch):
+    "`p_occlude` shows known modalities partly at −1 (never a noisy one); it changes the weights and resumes bit for bit."
+    import mjdiff.training as T
+    seen, edm = [], T.edm_loss
+    def spy(D, x, sigma, *a, **k):
+        seen.append((x.detach().clone(), sigma.clone())); return edm(D, x, sigma, *a, **k)
+    monkeypatch.setattr(T, 'edm_loss', spy)
+    torch.manual_seed(0); init = build_model(data.layout, TINY).state_dict()
+    cfg = TrainConfig(steps=4, batch_size=16, warmup=1, log_every=1, ckpt_every=2, p_known=0.6, p_shared=0.0, seed=2)
+    _run(data, cfg, tmp_path / 'plain', init); plain = seen[:]; seen.clear()
+    occ = TrainConfig(**{**asdict(cfg), 'p_occlude': 0.9})
+    _run(data, occ, tmp_path / 'occ', init); hidden = seen[:]; seen.clear()
+    for (x0, s0), (x1, s1) in zip(plain, hidden):
+        assert torch.equal(s0, s1)                                          # same σ and batches: only the known pixels differ
+        changed = (x0 != x1).flatten(2).any(2)                              # [B, C]
+        known = data.layout.channel_sigma(s0)[:, :, 0, 0] == 0
+        assert not (changed & ~known).any() and changed.any() and (x1[x0 != x1] == -1).all()
+    a, b = load_checkpoint(tmp_path / 'plain/checkpoints/last.pt'), load_checkpoint(tmp_path / 'occ/checkpoints/last.pt')
+    assert any(not torch.equal(v, b['model'][k]) for k, v in a['model'].items())
+    _run(data, occ, tmp_path / 'half', init, stop_after=2); _run(data, occ, tmp_path / 'half', init)
+    _same(b['model'], load_checkpoint(tmp_path / 'half/checkpoints/last.pt')['model'], 'model')
