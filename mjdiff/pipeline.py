@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_pipeline.ipynb #c003
 from __future__ import annotations
-import argparse, ast, base64, json, math, os, shutil, sys, time
+import argparse, ast, base64, json, math, os, re, shutil, sys, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -457,14 +457,14 @@ def control_study(preset: str = 'demo_control', out: str | Path | None = None, o
 
 # %% ../nbs/09_pipeline.ipynb #c021b
 def parse_arms(specs) -> dict[str, dict]:
-    "`['base', 'known:p_known=0.5,p_shared=0.25']` → `{'base': {}, 'known': {'p_known': '0.5', 'p_shared': '0.25'}}`."
+    "`['base', 'known:p_known=0.5,p_shared=0.25']` → `{'base': {}, 'known': {'p_known': '0.5', 'p_shared': '0.25'}}`; tuples as `k=(1,2)`."
     arms = {}
     for spec in specs:
         name, _, rest = spec.partition(':')
         name = name.strip()
         if not name or not name.replace('_', '').replace('-', '').isalnum(): raise ValueError(f"arm name {name!r} must be letters, digits, '-' or '_' (in {spec!r})")
         if name in arms: raise ValueError(f"arm {name!r} given twice")
-        kv = [p for p in rest.split(',') if p.strip()]
+        kv = [p for p in re.split(r',(?![^()]*\))', rest) if p.strip()]           # no split inside (…)
         if bad := [p for p in kv if '=' not in p]: raise ValueError(f"arm {name!r}: expected KEY=VALUE, got {bad[0]!r}")
         arms[name] = dict((k.strip(), v.strip()) for k, v in (p.split('=', 1) for p in kv))
     if not arms: raise ValueError("no arm given; e.g. --arm base --arm known:p_known=0.5")
