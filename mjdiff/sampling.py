@@ -388,6 +388,7 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     full = [m for m in cond if m not in masks]                      # conditions observed on every pixel
     seen = lay.channel_mask(full).reshape(1, -1, 1, 1).to(y0.device).expand(B, -1, lay.size, lay.size).clone()
     for m, mk in masks.items(): seen[:, lay.slices[m]] = mk.to(y0.device).expand(B, lay[m].channels, lay.size, lay.size)
+    seen_masked = seen & lay.channel_mask(list(masks)).reshape(1, -1, 1, 1).to(y0.device)      # observed pixels of masked conditions
     x = torch.where(seen, obs.double(), sigmas[0] * randn(obs.shape, g, y0.device))
     sampler_kwargs, bar = _progress(progress, len(sigmas) - 1, sampler_kwargs)
     if strategy in ('replace', 'repaint'):
@@ -398,11 +399,11 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
         sig = modality_sigmas(sigmas.cpu(), lay, B, known=[m for m in full if m not in s], noisy=s, hold=hold,
                               sigma_max=noise.sigma_max).to(y0.device)
         D = GuidedDenoiser(denoiser, full, w, g) if strategy == 'guidance' else denoiser
-        if masks: D = ReplaceDenoiser(D, obs, seen & lay.channel_mask(list(masks)).reshape(1, -1, 1, 1).to(y0.device), g)
+        if masks: D = ReplaceDenoiser(D, obs, seen_masked, g)
         x = sampler(D, x, sig, generator=g, **sampler_kwargs)
     if bar is not None: bar.close()
     exact = lay.channel_mask([m for m in full if m not in s]).reshape(1, -1, 1, 1).to(y0.device)
-    return torch.where(exact | (seen & lay.channel_mask(list(masks)).reshape(1, -1, 1, 1).to(y0.device)), obs, x.to(torch.float32))
+    return torch.where(exact | seen_masked, obs, x.to(torch.float32))
 
 @torch.no_grad()
 def joint_sample(denoiser: Callable, n: int, *, sampler: Callable | str = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,
