@@ -22,9 +22,10 @@ __all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES
            'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'resolve_init',
            'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics',
            'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'changed_params',
-           'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'study',
-           'study_table', 'write_study', 'train_command', 'torchrun_command', 'train_distributed', 'read_condition',
-           'read_mask', 'calibrated_level', 'noisy_settings', 'sample_command', 'param_docs', 'pairs', 'main']
+           'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'train_arms',
+           'study', 'study_table', 'write_study', 'train_command', 'torchrun_command', 'train_distributed',
+           'read_condition', 'read_mask', 'calibrated_level', 'noisy_settings', 'sample_command', 'param_docs', 'pairs',
+           'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 _CURVE, _NOISE, _NET, _TRAIN = CurveConfig(), NoiseConfig(), UNetConfig(), TrainConfig()
@@ -483,9 +484,30 @@ def study_plan(preset: str, arms: dict, images: int, overrides: dict | None = No
         resolve_config(preset, plan[name])
     return plan
 
+def train_arms(preset: str, out: Path, todo: list, parallel: int):
+    "Train the arms `todo` (`[(name, overrides)]`) `parallel` at a time, each a `mjdiff reproduce --stages train` process with its share of the cores (log: `out/<arm>.log`)."
+    import subprocess
+    env = {**os.environ, 'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 1) // parallel))}
+    pending, running, failed = list(todo), [], []
+    while pending or running:
+        while pending and len(running) < parallel:
+            name, p = pending.pop(0)
+            cmd = [sys.executable, '-m', 'mjdiff.pipeline', 'reproduce', '--preset', preset, '--out', str(out / name), '--stages', 'train',
+                   *[a for k, v in p.items() for a in ('--param', f'{k}={v}')]]
+            log = open(out / f'{name}.log', 'ab')
+            print(f"[mjdiff] study arm {name} ({p['steps']} steps) in its own process, log {out / (name + '.log')}", flush=True)
+            running.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), log))
+        time.sleep(1)
+        for r in [r for r in running if r[1].poll() is not None]:
+            running.remove(r); r[2].close()
+            if r[1].returncode: failed.append(r[0])
+    if failed: raise RuntimeError(f"study arm(s) {', '.join(failed)} failed; see their logs in {out}")
+
 def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict | None = None, eval_images: int = 32_000,
-          log_output: bool = False) -> list[dict]:
-    "Train every arm of `arms` (`{name: overrides}`) to `images` training images with its learning curve; returns the table."
+          log_output: bool = False, parallel: int = 1) -> list[dict]:
+    """Train every arm of `arms` (`{name: overrides}`) to `images` training images with its learning curve; returns the table.
+    `parallel` > 1 trains that many arms at once, the cores shared among them (on a CPU, two one-thread runs do more than one two-thread run)."""
+    if not isinstance(parallel, int) or parallel < 1: raise ValueError(f"--parallel must be an integer ≥ 1, got {parallel!r}")
     plan, out = study_plan(preset, arms, images, overrides, eval_images), Path(out).resolve()
     if (out / 'run_config.json').exists(): raise ValueError(f"{out} holds a `mjdiff reproduce` run; choose another --out for the study")
     for name, p in plan.items(): check_run_params(out / name, resolve_config(preset, p))
@@ -494,10 +516,14 @@ def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict
         old = json.loads(rec.read_text()).get('arms', {}) if rec.exists() else {}
         atomic_save({'preset': preset, 'overrides': dict(overrides or {}), 'images': images, 'eval_images': eval_images,
                      'arms': {**old, **{n: arms[n] for n in plan}}}, rec)
+        todo = []
         for name, p in plan.items():
             ck = out / name / 'checkpoints' / 'last.pt'
             if ck.exists() and load_checkpoint(ck)['step'] >= p['steps']:
                 print(f"[mjdiff] study arm {name}: trained to {p['steps']} steps already, kept", flush=True); continue
+            todo.append((name, p))
+        if parallel > 1: train_arms(preset, out, todo, parallel)
+        for name, p in todo if parallel == 1 else []:
             print(f"[mjdiff] study arm {name} ({p['steps']} steps) ...", flush=True)
             reproduce(preset, out / name, p, ('train',), log_output)
         return write_study(out, {**old, **arms}, images)
@@ -712,6 +738,7 @@ def main(argv=None):
     s.add_argument('--arm', action='append', default=[], metavar='NAME[:KEY=VALUE,...]', help='an arm: the preset plus these overrides')
     s.add_argument('--images', type=int, required=True, help='training images per arm'); s.add_argument('--eval-images', type=int, default=32_000)
     s.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help='an override for every arm'); s.add_argument('--log-output', action='store_true')
+    s.add_argument('--parallel', type=int, default=1, help='arms trained at once, the cores shared among them')
     sm = sub.add_parser('sample', help='joint samples, or samples given image files, from a checkpoint (a grid PNG)')
     sm.add_argument('checkpoint', help="a checkpoint file, or 'pretrained' (the shipped demo weights)")
     sm.add_argument('--n', type=int, default=16, help='joint samples, or samples per condition'); sm.add_argument('--out', default='samples.png')
@@ -763,7 +790,7 @@ def main(argv=None):
             except (TypeError, json.JSONDecodeError) as e: raise ValueError(f"--config is not a RunConfig as JSON: {e}") from None
             train_command(a.run_dir, cfg, a.progress); return 0
         if a.cmd == 'study':
-            rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output)
+            rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output, a.parallel)
             print((Path(a.out) / 'study.md').read_text() if rows else 'no arm has a learning curve yet'); return 0
         m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s.strip()), a.log_output, a.force)
         print(json.dumps({'joint_coherence': m.get('joint_coherence'), 'conditional_coherence': m.get('conditional_coherence')}, indent=1))

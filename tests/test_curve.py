@@ -44,8 +44,9 @@ def test_resumed_log_continues_the_running_totals(tmp_path):
 def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
     out = tmp_path / 'S'
     args = ['study', '--preset', 'tiny', '--out', str(out), '--images', '64', '--eval-images', '32', '--arm', 'b16', '--arm', 'b8:batch_size=8']
-    r = run_cli(*args)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    r = run_cli(*args, '--parallel', '2')                                              # both arms at once, a process each
+    assert r.returncode == 0 and r.stdout.count('in its own process') == 2, r.stdout[-2000:] + r.stderr[-2000:]
+    assert (out / 'b8.log').is_file() and 'train done' in (out / 'b8.log').read_text()
     rows = (out / 'study.md').read_text().splitlines()
     assert len(rows) == 4 and {'b16', 'b8'} <= {row.split('|')[1].strip() for row in rows[2:]}
     for arm, steps in (('b16', 4), ('b8', 8)):
