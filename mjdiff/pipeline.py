@@ -564,11 +564,12 @@ def write_study(out: str | Path, arms: dict, images: int | None = None) -> list[
     fig, axs = plt.subplots(1, 3, figsize=(15, 3.8))
     for i, r in enumerate(rows):
         c = read_curve(out / r['arm'] / 'curve.csv')
-        info = np.mean([c[k] for k in c if k.startswith('info_') and '@' not in k], 0)
         coh_keys = [k for k in c if k.startswith('coh_') and k.endswith('_w')] or [k for k in c if k.startswith('coh_')]
-        for ax, x in ((axs[0], 'images'), (axs[1], 'cpu_hours')): ax.plot(c[x], info, marker='.', color=f'C{i}', label=r['arm'])
+        for j, k in enumerate(k for k in c if k.startswith('info_') and '@' not in k):            # each direction: solid, dashed, ...
+            for ax, x in ((axs[0], 'images'), (axs[1], 'cpu_hours')):
+                ax.plot(c[x], c[k], marker='.', color=f'C{i}', ls=('-', '--', ':', '-.')[j % 4], label=f"{r['arm']}: {k[5:]}")
         axs[2].plot(c['images'], np.mean([c[k] for k in coh_keys], 0), marker='.', color=f'C{i}', label=r['arm'])
-    for ax, xl, yl in ((axs[0], 'training images', 'cross-modal information (mean)'), (axs[1], 'CPU-hours', 'cross-modal information (mean)'),
+    for ax, xl, yl in ((axs[0], 'training images', 'cross-modal information'), (axs[1], 'CPU-hours', 'cross-modal information'),
                        (axs[2], 'training images', 'conditional coherence (mean; guided if measured)')):
         ax.set_xlabel(xl); ax.set_ylabel(yl); ax.grid(alpha=.3); ax.legend(fontsize=7)
     axs[2].axhline(0.1, color='grey', lw=0.8, ls=':')
