@@ -138,7 +138,8 @@ def calibrate_sigma(score: Callable[[float], float], sigmas: Sequence[float]) ->
     grid = sorted({float(s) for s in sigmas})
     if not grid or not all(math.isfinite(s) and s >= 0 for s in grid): raise ValueError(f"calibration grid must hold finite levels ≥ 0, got {list(sigmas)}")
     curve = [[s, float(score(s))] for s in grid]
-    best = max(curve, key=lambda r: (r[1], -r[0]))
+    if not (finite := [r for r in curve if math.isfinite(r[1])]): raise ValueError(f"calibration: no finite score on the grid {grid}")
+    best = max(finite, key=lambda r: (r[1], -r[0]))
     return {'sigma': best[0], 'score': best[1], 'curve': curve}
 
 # %% ../nbs/08b_evaluation.ipynb #91c47d5e

@@ -112,6 +112,7 @@ class RunConfig:
         check_fields(self, RUN_RULES)
         self.train_config(); self.unet()                                       # the trainer's and the network's own checks
         from mjdiff.training import get_device; get_device(self.device)        # a device that is not there: one line now
+        if 'calibrated' in self.robust_strategies and not self.calib_sigmas: raise ValueError("parameter calib_sigmas is empty; the 'calibrated' robustness strategy needs levels to try")
         if self.joint_guidance and self.sigma_mode != 'per_modality': raise ValueError(f"parameter joint_guidance={self.joint_guidance} needs sigma_mode='per_modality', not {self.sigma_mode!r}; set joint_guidance=0")
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
         if self.class_map:
@@ -489,19 +490,22 @@ def train_arms(preset: str, out: Path, todo: list, parallel: int):
     import subprocess
     env = {**os.environ, 'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 1) // parallel))}
     pending, running, failed = list(todo), [], []
-    while pending or running:
-        while pending and len(running) < parallel:
-            name, p = pending.pop(0)
-            cmd = [sys.executable, '-m', 'mjdiff.pipeline', 'reproduce', '--preset', preset, '--out', str(out / name), '--stages', 'train',
-                   *[a for k, v in p.items() for a in ('--param', f'{k}={v}')]]
-            log = open(out / f'{name}.log', 'ab')
-            print(f"[mjdiff] study arm {name} ({p['steps']} steps) in its own process, log {out / (name + '.log')}", flush=True)
-            running.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), log))
-        time.sleep(1)
-        for r in [r for r in running if r[1].poll() is not None]:
-            running.remove(r); r[2].close()
-            if r[1].returncode: failed.append(r[0])
-    if failed: raise RuntimeError(f"study arm(s) {', '.join(failed)} failed; see their logs in {out}")
+    try:
+        while pending or running:
+            while pending and len(running) < parallel:
+                name, p = pending.pop(0)
+                cmd = [sys.executable, '-m', 'mjdiff.pipeline', 'reproduce', '--preset', preset, '--out', str(out / name), '--stages', 'train',
+                       *[a for k, v in p.items() for a in ('--param', f'{k}={v}')]]
+                with open(out / f'{name}.log', 'ab') as log:
+                    print(f"[mjdiff] study arm {name} ({p['steps']} steps) in its own process, log {out / (name + '.log')}", flush=True)
+                    running.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)))
+            time.sleep(1)
+            for r in [r for r in running if r[1].poll() is not None]:
+                running.remove(r)
+                if r[1].returncode: failed.append(r[0])
+    finally:                                                          # never leave an arm training without the study's lock
+        for _, proc in running: proc.terminate(); proc.wait()
+    return failed
 
 def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict | None = None, eval_images: int = 32_000,
           log_output: bool = False, parallel: int = 1) -> list[dict]:
@@ -522,11 +526,13 @@ def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict
             if ck.exists() and load_checkpoint(ck)['step'] >= p['steps']:
                 print(f"[mjdiff] study arm {name}: trained to {p['steps']} steps already, kept", flush=True); continue
             todo.append((name, p))
-        if parallel > 1: train_arms(preset, out, todo, parallel)
+        failed = train_arms(preset, out, todo, parallel) if parallel > 1 else []
         for name, p in todo if parallel == 1 else []:
             print(f"[mjdiff] study arm {name} ({p['steps']} steps) ...", flush=True)
             reproduce(preset, out / name, p, ('train',), log_output)
-        return write_study(out, {**old, **arms}, images)
+        rows = write_study(out, {**old, **arms}, images)
+        if failed: raise StageFailed(f"study arm(s) {', '.join(failed)} failed (the table has the others); see {', '.join(str(out / (f + '.log')) for f in failed)}")
+        return rows
 
 # %% ../nbs/09_pipeline.ipynb #c021c
 def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[dict]:
@@ -650,7 +656,8 @@ def calibrated_level(spec: str, name: str, calibration_file: str | Path) -> floa
         if len(cal) > 1: raise ValueError(f"--noisy {name}=calibrated: say which corruption, one of {', '.join(f'calibrated:{k}' for k in cal)}")
         kind = next(iter(cal))
     if kind not in cal: raise ValueError(f"--noisy {name}={spec}: {p} calibrates {sorted(cal)} for {name!r}, not {kind!r}")
-    return float(cal[kind]['sigma'])
+    try: return float(cal[kind]['sigma'])
+    except (KeyError, TypeError, ValueError): raise ValueError(f"--noisy {name}={spec}: {p} holds no level for {name}/{kind}") from None
 
 def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | None) -> tuple[dict, dict]:
     "`(noise_levels, renoise)` of `--noisy {modality: 'auto' | σ | 'calibrated[:KIND]'}`."
@@ -658,7 +665,7 @@ def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | N
     for name, spec in noisy.items():
         if name not in layout.slices: raise ValueError(f"--noisy: unknown modality {name!r}; this model has {layout.names}")
         if spec == 'auto': levels[name] = 'auto'
-        elif spec.startswith('calibrated'): levels[name], renoise[name] = 'auto', calibrated_level(spec, name, calibration_file or '')
+        elif spec == 'calibrated' or spec.startswith('calibrated:'): levels[name], renoise[name] = 'auto', calibrated_level(spec, name, calibration_file or '')
         else:
             try: levels[name] = float(spec); assert math.isfinite(levels[name]) and levels[name] >= 0
             except (ValueError, AssertionError): raise ValueError(f"--noisy {name}={spec}: expected auto, a noise level ≥ 0 or calibrated[:KIND]") from None

@@ -363,7 +363,7 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     renoise, masks = dict(renoise or {}), {m: torch.as_tensor(v).bool() for m, v in (masks or {}).items()}
     if stray := [n for n in [*renoise, *masks] if n not in cond]: raise ValueError(f"renoise or masks for {stray}, which are not conditions")
     if renoise and strategy in ('replace', 'repaint'): raise ValueError(f"renoise needs strategy 'exact' or 'guidance', not {strategy!r}")
-    if bad := [s for s in renoise.values() if not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0)]: raise ValueError(f"renoise level {bad[0]!r} must be a finite number ≥ 0")
+    if bad := [s for s in renoise.values() if not (isinstance(s, (int, float)) and 0 <= s <= noise.sigma_max)]: raise ValueError(f"renoise level {bad[0]!r} must be a number in [0, σ_max = {noise.sigma_max:g}]")
     if both := [m for m in masks if m in renoise or m in noise_levels]: raise ValueError(f"modality {both[0]!r}: a masked condition takes no noise_levels or renoise")
     for m, mk in masks.items():
         if mk.ndim != 4 or mk.shape[0] not in (1, cond[m].shape[0]) or mk.shape[1] not in (1, lay[m].channels) or tuple(mk.shape[-2:]) != (lay.size, lay.size):
@@ -398,7 +398,7 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     else:
         sig = modality_sigmas(sigmas.cpu(), lay, B, known=[m for m in full if m not in s], noisy=s, hold=hold,
                               sigma_max=noise.sigma_max).to(y0.device)
-        D = GuidedDenoiser(denoiser, full, w, g) if strategy == 'guidance' else denoiser
+        D = GuidedDenoiser(denoiser, list(cond), w, g) if strategy == 'guidance' else denoiser      # guided against every condition absent
         if masks: D = ReplaceDenoiser(D, obs, seen_masked, g)
         x = sampler(D, x, sig, generator=g, **sampler_kwargs)
     if bar is not None: bar.close()

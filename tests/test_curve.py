@@ -59,3 +59,12 @@ def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
     assert r.returncode == 0 and load_checkpoint(out / 'b16' / 'checkpoints' / 'last.pt')['step'] == 6, r.stderr[-2000:]
     r = run_main(*args, '--param', 'lr=0.01')
     assert r.returncode == 2 and 'was made with other parameters (lr=' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+def test_parallel_study_reports_a_failed_arm_in_one_line(tmp_path):
+    "An arm that fails in its own process: the others finish and are tabled, the study stops with one line naming the arm's log."
+    out = tmp_path / 'S'
+    r = run_main('study', '--preset', 'tiny', '--out', str(out), '--images', '16', '--eval-images', '16', '--parallel', '2',
+                 '--arm', 'ok', '--arm', 'bad:init_from=/no/such/weights.pt')
+    assert r.returncode == 2 and "study arm(s) bad failed" in r.stderr and 'bad.log' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert 'init_from checkpoint not found' in (out / 'bad.log').read_text()
+    assert load_checkpoint(out / 'ok' / 'checkpoints' / 'last.pt')['step'] == 1 and 'ok' in (out / 'study.md').read_text()
