@@ -81,6 +81,8 @@ class TrainConfig:
     def __post_init__(self):
         check_fields(self, TRAIN_RULES)
         if self.p_known + self.p_absent > 1: raise ValueError(f"parameters p_known + p_absent = {self.p_known + self.p_absent:g} must be ≤ 1")
+        if self.p_occlude and (self.sigma_mode != 'per_modality' or not self.p_known):
+            raise ValueError(f"parameter p_occlude={self.p_occlude:g} acts on known modalities, which need sigma_mode='per_modality' and p_known > 0")
         if self.batch_size % self.grad_accum: raise ValueError(f"batch_size {self.batch_size} is not divisible by grad_accum {self.grad_accum}")
 
 def from_params(cls, params: dict, strict: bool = True):
