@@ -40,6 +40,7 @@ class ImageSet:
         "Item indices of every class."
         return [np.flatnonzero(self.labels == k) for k in range(len(self.classes))]
 
+# %% ../nbs/01_data.ipynb #c006b
 def balanced_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     "`n` indices cycling through the classes (as balanced as the data allows), drawn with `seed`."
     rng = np.random.default_rng(seed); labels = np.asarray(labels)
@@ -47,10 +48,12 @@ def balanced_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     out = [p[(i // len(pools)) % len(p)] for i, p in zip(range(n), __import__('itertools').cycle(pools))]
     return np.array(out, dtype=np.int64)
 
+# %% ../nbs/01_data.ipynb #c006c
 def to_float(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     "uint8 `[..., H, W]` → float32 in [-1, 1]."
     return torch.as_tensor(np.asarray(images)).float().div(127.5).sub(1)
 
+# %% ../nbs/01_data.ipynb #c006d
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     "float in [-1, 1] → uint8 (clamped)."
     return ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
@@ -121,6 +124,7 @@ def demo_layout() -> Layout:
     "The demo layout: digit (1) + word (1) + scene (3) channels at 32×32."
     return Layout([Modality('digit', 1, 'digit'), Modality('word', 1, 'text'), Modality('scene', 3, 'image')], size=32)
 
+# %% ../nbs/01_data.ipynb #c010b
 def make_digits(split: str = 'train', train_frac: float = 0.8) -> ImageSet:
     "scikit-learn's 8×8 handwritten digits as 32×32 uint8 (28×28 resized, padded by 2)."
     from sklearn.datasets import load_digits
@@ -150,6 +154,7 @@ def render_word(word: str, rng: np.random.Generator, size: int = 32, y_jitter: i
     ImageDraw.Draw(img).text((x0, y0), word, fill=255, font=font, stroke_width=1, stroke_fill=255)
     return np.asarray(img)
 
+# %% ../nbs/01_data.ipynb #c011b
 def render_scene(k: int, rng: np.random.Generator, size: int = 32) -> np.ndarray:
     "Shape of class `k` in a hue near k/10, random position, size and background; uint8 `[3, size, size]`."
     import colorsys
@@ -188,12 +193,14 @@ def make_rendered(kind: str, n_per_class: int, seed: int, size: int = 32) -> Ima
             labels.append(k)
     return ImageSet(np.stack(imgs), np.array(labels), DEMO_CLASSES, kind)
 
+# %% ../nbs/01_data.ipynb #c012b
 def demo_sets(split: str = 'train', n_per_class: int = 200, seed: int = 0) -> dict[str, ImageSet]:
     "The three demo modalities for `split` ('train' or 'heldout'); held-out renders use another seed."
     if split not in ('train', 'heldout'): raise ValueError(f"unknown split {split!r}; choose 'train' or 'heldout'")
     s = seed if split == 'train' else seed + 1000
     return {'digit': make_digits(split), 'word': make_rendered('word', n_per_class, s), 'scene': make_rendered('scene', n_per_class, s)}
 
+# %% ../nbs/01_data.ipynb #c012c
 def demo_dataset(split: str = 'train', n_per_class: int = 200, seed: int = 0) -> PairedDataset:
     "The embedded demo dataset as a `PairedDataset` anchored on the handwritten digits."
     return PairedDataset(demo_sets(split, n_per_class, seed), demo_layout(), seed=seed)
@@ -204,6 +211,7 @@ def modality_image(x: torch.Tensor) -> np.ndarray:
     x = ((x.detach().float().cpu().clamp(-1, 1) + 1) / 2)
     return x[0].numpy() if x.shape[0] == 1 else x[:3].permute(1, 2, 0).numpy()
 
+# %% ../nbs/01_data.ipynb #c014b
 def show_batch(layout: Layout, x: torch.Tensor, n: int | None = None, titles: Sequence[str] | None = None,
                row_labels: Sequence[str] | None = None, scale: float = 1.0, fig=None):
     "Grid of `n` joint examples `[B, C, H, W]`: rows = modalities, columns = examples. Returns the figure."
@@ -223,6 +231,7 @@ def corrupt_noise(x: torch.Tensor, level: float, generator: torch.Generator | No
     "x + level·ε (not clipped)."
     return x + level * torch.randn(x.shape, generator=generator, dtype=x.dtype)
 
+# %% ../nbs/01_data.ipynb #c016b
 def occlusion_mask(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
     "`[B, 1, H, W]` bool, False on a random square covering a fraction `level` of each image (the occluded pixels)."
     H = x.shape[-1]
@@ -233,10 +242,12 @@ def occlusion_mask(x: torch.Tensor, level: float, generator: torch.Generator | N
     for i, (r, c) in enumerate(pos.tolist()): mask[i, :, r:r + side, c:c + side] = False
     return mask
 
+# %% ../nbs/01_data.ipynb #c016c
 def corrupt_occlude(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
     "Set a random square covering a fraction `level` of each image to −1 (the square of `occlusion_mask` with the same generator)."
     return torch.where(occlusion_mask(x, level, generator).to(x.device), x, torch.full_like(x, -1.))
 
+# %% ../nbs/01_data.ipynb #c016d
 def typo(word: str, n: int, rng: np.random.Generator) -> str:
     "`word` with `n` distinct positions replaced by other random lowercase letters."
     w = list(word)
@@ -244,6 +255,7 @@ def typo(word: str, n: int, rng: np.random.Generator) -> str:
         w[i] = rng.choice([c for c in 'abcdefghijklmnopqrstuvwxyz' if c != w[i]])
     return ''.join(w)
 
+# %% ../nbs/01_data.ipynb #c016e
 def typo_words(labels, n_typos: int, seed: int = 0, classes: Sequence[str] = DEMO_CLASSES, size: int = 32) -> torch.Tensor:
     "Rendered class names with `n_typos` typos each: `[len(labels), 1, size, size]` in [-1, 1]."
     rng = np.random.default_rng([seed, n_typos])

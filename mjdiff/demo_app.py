@@ -34,11 +34,13 @@ def repo_root() -> Path:
     "The folder holding the installed `mjdiff` package: the source checkout for `pip install -e .`."
     return Path(mjdiff.__file__).resolve().parent.parent
 
+# %% ../nbs/10_demo_app.ipynb #c006b
 def demo_candidates() -> list[Path]:
     "Default checkpoints, best first: the `make reproduce` output (working directory, then source checkout), then the shipped weights."
     runs = [Path.cwd() / 'outputs' / 'demo' / 'checkpoints' / 'last.pt', repo_root() / 'outputs' / 'demo' / 'checkpoints' / 'last.pt']
     return list(dict.fromkeys([p.resolve() for p in runs] + [pretrained_path('demo')]))
 
+# %% ../nbs/10_demo_app.ipynb #c006c
 def find_checkpoint(path: str | Path | None = None) -> Path:
     "The checkpoint to load: `path`, else `$MJDIFF_DEMO_CHECKPOINT`, else the first existing of `demo_candidates()`."
     for given, origin in ((path, 'argument'), (os.environ.get(CHECKPOINT_ENV), CHECKPOINT_ENV)):
@@ -64,6 +66,7 @@ def find_classifiers(checkpoint: str | Path, names: Sequence[str], path: str | P
         if complete(d): return d
     return None
 
+# %% ../nbs/10_demo_app.ipynb #c009b
 def heldout_examples(layout: Layout, run_dir: str | Path | None = None, n_per_class: int = 20, seed: int = 0) -> tuple[dict[str, ImageSet], str]:
     "`({modality: held-out ImageSet}, where they came from)`: the run's held-out split if `run_dir` has a `run_config.json`, else demo data for the demo layout."
     rc = Path(run_dir) / 'run_config.json' if run_dir else None
@@ -104,6 +107,7 @@ class Demo:
         cl = self.classes.get(name) or []
         return cl[k] if 0 <= k < len(cl) else str(k)
 
+# %% ../nbs/10_demo_app.ipynb #c011b
 def load_demo(path: str | Path | None = None, classifiers: str | Path | None = None, *, train_missing: bool = True,
               clf_epochs: int = 8, n_per_class: int = 20, cache_dir: str | Path | None = None, verbose: bool = True) -> Demo:
     "Load the denoiser (`find_checkpoint(path)`), its classifiers (`find_classifiers`, else trained once for the demo layout) and held-out examples."
@@ -153,6 +157,7 @@ def grid_to_image(grid, channels: int = 1, size: int = 32) -> torch.Tensor:
     x = F.interpolate(g[None, None], size=(size, size), mode='bilinear', align_corners=False).clamp(0, 1)
     return (x * 2 - 1).expand(1, channels, size, size).contiguous()
 
+# %% ../nbs/10_demo_app.ipynb #c017b
 def image_to_grid(x: torch.Tensor, g: int = 16) -> np.ndarray:
     "An image `[C, H, W]` or `[1, C, H, W]` in [-1, 1] as a bool `[g, g]` drawing: cells whose mean is above mid-grey."
     x = torch.as_tensor(x).float()
@@ -160,6 +165,7 @@ def image_to_grid(x: torch.Tensor, g: int = 16) -> np.ndarray:
     if x.ndim != 3: raise LayoutError(f"expected an image [C, H, W], got shape {list(x.shape)}")
     return (F.adaptive_avg_pool2d(x.mean(0, keepdim=True)[None], g)[0, 0] > 0).numpy()
 
+# %% ../nbs/10_demo_app.ipynb #c017c
 def paint(grid: np.ndarray, i: int, j: int, brush: int = 1, ink: bool = True) -> np.ndarray:
     "Set the `brush`×`brush` block of `grid` whose top-left cell is (`i`, `j`) to `ink` (clipped at the border), in place; returns `grid`."
     grid[max(i, 0):i + brush, max(j, 0):j + brush] = ink
@@ -185,6 +191,7 @@ class DemoState:
     sampler: str = 'heun'
     seed: int = 0
 
+# %% ../nbs/10_demo_app.ipynb #c022b
 def check_state(demo: Demo, s: DemoState) -> DemoState:
     "`s` if the demo can answer it, else a one-line `ValueError` / `LayoutError` naming the bad control."
     demo.layout.index(s.modality)
@@ -201,6 +208,7 @@ def check_state(demo: Demo, s: DemoState) -> DemoState:
     if not s.noise >= 0: raise ValueError(f"noise level must be ≥ 0, got {s.noise}")
     return s
 
+# %% ../nbs/10_demo_app.ipynb #c022c
 def condition_from(demo: Demo, s: DemoState) -> tuple[torch.Tensor, int | None]:
     "The clean condition `[1, C_A, H, W]` in [-1, 1] chosen by `s`, and its class (None for a drawing)."
     check_state(demo, s); lay = demo.layout
@@ -208,6 +216,7 @@ def condition_from(demo: Demo, s: DemoState) -> tuple[torch.Tensor, int | None]:
     ex = demo.examples[s.modality]
     return torch.as_tensor(ex.images[s.example:s.example + 1]).float() / 127.5 - 1, int(ex.labels[s.example])
 
+# %% ../nbs/10_demo_app.ipynb #c022d
 def example_options(demo: Demo, name: str, n: int = 30, seed: int = 0) -> list[tuple[str, int]]:
     "`n` held-out examples of modality `name`, balanced over classes, as `(label, index)` pairs for a dropdown."
     ex = demo.examples.get(name)
@@ -228,6 +237,7 @@ class DemoResult:
     cond_pred: tuple[int, float] | None  # the condition's own classifier on y_A
     seconds: float                       # sampling time
 
+# %% ../nbs/10_demo_app.ipynb #c025b
 @torch.no_grad()
 def classify(demo: Demo, name: str, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     "Predicted class `[N]` and its softmax probability `[N]` for images `x` `[N, C_m, H, W]` of modality `name`."
@@ -235,6 +245,7 @@ def classify(demo: Demo, name: str, x: torch.Tensor) -> tuple[np.ndarray, np.nda
     conf, k = p.max(1)
     return k.numpy(), conf.numpy()
 
+# %% ../nbs/10_demo_app.ipynb #c025c
 def generate_from(demo: Demo, s: DemoState) -> DemoResult:
     "Sample all modalities given the condition of `s` (observed with noise std `s.noise`) with `s.strategy`; classify every modality."
     x_A, label = condition_from(demo, s)
@@ -261,6 +272,7 @@ def _font(size: int):
     try: return ImageFont.load_default(size=size)
     except TypeError: return ImageFont.load_default()           # Pillow < 10.1: fixed bitmap font
 
+# %% ../nbs/10_demo_app.ipynb #c029b
 def modality_tile(x: torch.Tensor, scale: int = 3):
     "One modality of one example `[C_m, H, W]` in [-1, 1] as an RGB PIL image, `scale`× larger (nearest neighbour)."
     from PIL import Image
@@ -268,11 +280,13 @@ def modality_tile(x: torch.Tensor, scale: int = 3):
     im = Image.fromarray(a, 'L' if a.ndim == 2 else 'RGB').convert('RGB')
     return im.resize((im.width * scale, im.height * scale), Image.NEAREST)
 
+# %% ../nbs/10_demo_app.ipynb #c029c
 def image_png(x: torch.Tensor, scale: int = 3) -> bytes:
     "A single image `[C_m, H, W]` (or `[1, C_m, H, W]`) in [-1, 1] as PNG bytes (the condition preview)."
     x = torch.as_tensor(x)
     buf = io.BytesIO(); modality_tile(x[0] if x.ndim == 4 else x, scale).save(buf, 'PNG'); return buf.getvalue()
 
+# %% ../nbs/10_demo_app.ipynb #c029d
 def render_predictions(demo: Demo, r: DemoResult, scale: int = 3) -> bytes:
     "The result as one PNG: rows = modalities; column 0 = the condition as observed, then one column per sample; every image captioned with its predicted class."
     from PIL import Image, ImageDraw
@@ -300,6 +314,7 @@ def render_predictions(demo: Demo, r: DemoResult, scale: int = 3) -> bytes:
                        fill='#555' if name == s.modality else 'black', font=font)
     buf = io.BytesIO(); img.save(buf, 'PNG'); return buf.getvalue()
 
+# %% ../nbs/10_demo_app.ipynb #c029e
 def summarize(demo: Demo, r: DemoResult) -> str:
     "One line: what was sampled, how long it took, and each generated modality's predicted classes and coherence with the condition."
     s = r.state

@@ -21,6 +21,7 @@ class Denoiser(Protocol):
     layout: Layout
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor: ...
 
+# %% ../nbs/03_diffusion.ipynb #c005b
 @dataclass
 class NoiseConfig:
     "Noise levels (EDM defaults) and the training σ density (ln σ ~ N(P_mean, P_std²))."
@@ -38,6 +39,7 @@ def precond_coefficients(sigma: torch.Tensor, sigma_data: float = 0.5):
     c_in = 1 / (sigma ** 2 + sigma_data ** 2).sqrt()
     return c_skip, c_out, c_in
 
+# %% ../nbs/03_diffusion.ipynb #c007b
 class Precond(nn.Module):
     "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])`."
     def __init__(self, net: nn.Module, layout: Layout, noise: NoiseConfig | None = None):
@@ -92,6 +94,7 @@ def add_noise(x: torch.Tensor, sigma: torch.Tensor, layout: Layout, generator: t
     eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if generator is not None else torch.randn_like(x)
     return x + layout.channel_sigma(sigma).to(x.dtype) * eps
 
+# %% ../nbs/03_diffusion.ipynb #c014b
 def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: float = 0.5,
              generator: torch.Generator | None = None, eps: torch.Tensor | None = None) -> torch.Tensor:
     "Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities. `eps`: the noise, if drawn by the caller."
@@ -142,6 +145,7 @@ class GaussianDenoiser(nn.Module):
         z = torch.randn(n, len(self.mu), generator=generator, dtype=torch.float64)
         return (self.mu + z @ L.T).reshape(n, *self.shape).float()
 
+# %% ../nbs/03_diffusion.ipynb #c018b
 def gaussian_conditional(mu: torch.Tensor, Sigma: torch.Tensor, known: torch.Tensor, x_known: torch.Tensor):
     "Mean and covariance of the unknown dims given `x[known] = x_known` (`known`: bool mask over dims)."
     A, B_ = known, ~known
@@ -149,6 +153,7 @@ def gaussian_conditional(mu: torch.Tensor, Sigma: torch.Tensor, known: torch.Ten
     K = S_BA @ torch.linalg.inv(S_AA)
     return mu[B_] + K @ (x_known - mu[A]), S_BB - K @ S_BA.T
 
+# %% ../nbs/03_diffusion.ipynb #c018c
 def random_gaussian(layout: Layout, seed: int = 0, scale: float = 0.5):
     "A random correlated Gaussian `(mu, Sigma)` over a (small) layout, for closed-form tests."
     g = torch.Generator().manual_seed(seed)

@@ -68,6 +68,7 @@ def other_class_partner(labels, seed: int = 0) -> np.ndarray:
         pool = np.flatnonzero(labels != k); out[i] = pool[rng.integers(len(pool))]
     return out
 
+# %% ../nbs/08b_evaluation.ipynb #1908eb96b
 def make_probe(held_sets: Mapping[str, ImageSet], layout: Layout, n: int, class_map=None, anchor: str | None = None, seed: int = 0) -> Probe:
     "`n` fixed held-out pairs (balanced over the anchor's classes, partners of the same class) and their mismatched partners."
     data = PairedDataset(held_sets, layout, class_map=class_map, anchor=anchor, seed=seed)
@@ -162,6 +163,7 @@ def read_curve(path) -> dict[str, np.ndarray]:
     with open(path, newline='') as f: rows = list(csv.DictReader(f))
     return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]} if rows else {}
 
+# %% ../nbs/08b_evaluation.ipynb #1776036fb
 class LearningCurve:
     "The training stage's periodic check: `curve(step, D, stats)` appends one row to `path` (CSV); `stats`: images, seconds, cpu_seconds."
     def __init__(self, path, probe: Probe, held_sets: dict, classifiers: dict, maps: dict, config: CurveConfig | None = None,
@@ -203,6 +205,7 @@ class LearningCurve:
             wr.writerow(row)
         return row
 
+# %% ../nbs/08b_evaluation.ipynb #1776036fc
 def _keep_rows(path: Path, step: int):
     "Keep the header and the complete rows of steps ≤ `step` (written atomically)."
     with open(path, newline='') as f: rows = list(csv.reader(f))

@@ -33,6 +33,7 @@ def atomic_write(path: str | Path, write, mode: int = 0o644) -> Path:
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
+# %% ../nbs/00a_io.ipynb #4b741412b
 def atomic_save(obj, path: str | Path, mode: int = 0o644) -> Path:
     "`torch.save` (or strict JSON for a `dict` going to `*.json`), written by `atomic_write`."
     path = Path(path)
@@ -42,6 +43,7 @@ def atomic_save(obj, path: str | Path, mode: int = 0o644) -> Path:
             with open(tmp, 'wb') as f: torch.save(obj, f)
     return atomic_write(path, write, mode)
 
+# %% ../nbs/00a_io.ipynb #4b741412c
 def remove_stale_tmp(path: str | Path) -> int:
     "Delete temp files `atomic_save(…, path)` left behind when its process was killed; returns how many."
     path = Path(path); n = 0
@@ -52,6 +54,7 @@ def remove_stale_tmp(path: str | Path) -> int:
 class CheckpointError(RuntimeError):
     "A checkpoint that is missing, corrupt, unsafe or of another model."
 
+# %% ../nbs/00a_io.ipynb #fd9418e0b
 def _load_error(path: Path, e: Exception) -> str:
     "One line saying why `torch.load(path, weights_only=True)` failed."
     msg = str(e)
@@ -60,6 +63,7 @@ def _load_error(path: Path, e: Exception) -> str:
     if 'zip archive' in msg or isinstance(e, EOFError): return f"checkpoint {path} is truncated or corrupt ({type(e).__name__})"
     return f"{path} is not an mjdiff checkpoint: not readable as a weights-only torch file ({type(e).__name__})"
 
+# %% ../nbs/00a_io.ipynb #fd9418e0c
 def load_checkpoint(path: str | Path, map_location='cpu') -> dict:
     "Load a checkpoint with `weights_only=True`; one-line `CheckpointError` for missing, empty, corrupt or code-carrying files."
     path = Path(path)
@@ -79,6 +83,7 @@ def load_checkpoint(path: str | Path, map_location='cpu') -> dict:
 class RunLocked(RuntimeError):
     "The run directory is in use by another process."
 
+# %% ../nbs/00a_io.ipynb #efc9ac1fb
 LOCK_ENV = 'MJDIFF_RUN_LOCK'
 
 class run_lock:

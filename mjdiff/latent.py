@@ -36,6 +36,7 @@ def _modality_schedule(denoiser, x: torch.Tensor, sigmas: torch.Tensor, absent: 
     if len(set(absent)) >= lay.M: raise LayoutError(f"absent={absent} leaves no modality to encode; this layout has {lay.names}")
     return modality_sigmas(sigmas, lay, x.shape[0], absent=absent, sigma_max=sigma_max).to(x.device)
 
+# %% ../nbs/08_latent.ipynb #c009b
 def encode(denoiser, x: torch.Tensor, *, steps: int = 18, sigma_min: float | None = None, sigma_max: float | None = None,
            rho: float = 7., absent: Sequence[str] | None = None, sampler: Callable = sample_heun,
            generator: torch.Generator | None = None) -> torch.Tensor:
@@ -51,6 +52,7 @@ def encode(denoiser, x: torch.Tensor, *, steps: int = 18, sigma_min: float | Non
         x = torch.where(mask, sigmas[-1] * randn(x.shape, make_generator(generator), x.device), x)
     return sampler(denoiser, x, sig)
 
+# %% ../nbs/08_latent.ipynb #c009c
 def decode(denoiser, z: torch.Tensor, *, steps: int = 18, sigma_min: float | None = None, sigma_max: float | None = None,
            rho: float = 7., absent: Sequence[str] | None = None, sampler: Callable = sample_heun) -> torch.Tensor:
     """Data `[B, C, H, W]` (float32, at σ_min) from latents `z` `[B, C, H, W]` at σ_max: the PF-ODE run down over the levels
@@ -59,6 +61,7 @@ def decode(denoiser, z: torch.Tensor, *, steps: int = 18, sigma_min: float | Non
     sigmas = latent_sigmas(denoiser, steps, sigma_min, sigma_max, rho, decreasing=True).to(z.device)
     return sampler(denoiser, z.to(torch.float64), _modality_schedule(denoiser, z, sigmas, absent, float(sigmas[0])))
 
+# %% ../nbs/08_latent.ipynb #c009d
 def roundtrip_error(denoiser, x: torch.Tensor, **kwargs) -> dict:
     """How well `decode(encode(x))` reproduces `x` on the encoded (non-absent) modalities: mean and max absolute error
     and the RMSE relative to x's RMS. `kwargs` go to both `encode` and `decode` (`generator` to `encode` only)."""
@@ -95,6 +98,7 @@ def _flat(a) -> np.ndarray:
     a = a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
     return a.reshape(len(a), -1).astype(np.float64)
 
+# %% ../nbs/08_latent.ipynb #c019b
 def project_2d(latents, method: str = 'pca', seed: int = 0, perplexity: float | None = None) -> np.ndarray:
     "2-D embedding `[N, 2]` of latents `[N, ...]` by `'pca'` or `'tsne'` (PCA to 50 dims first)."
     from sklearn.decomposition import PCA
@@ -106,6 +110,7 @@ def project_2d(latents, method: str = 'pca', seed: int = 0, perplexity: float | 
     p = perplexity or min(30., max(2., (len(z) - 1) / 3))
     return TSNE(2, perplexity=p, init='pca', random_state=seed).fit_transform(z)
 
+# %% ../nbs/08_latent.ipynb #c019c
 def linear_probe(train_latents, train_labels, test_latents, test_labels, C: float = 1.0, max_iter: int = 2000) -> float:
     "Test accuracy of a standardised logistic regression fitted on `train_latents` `[N, ...]`, `train_labels` `[N]`."
     from sklearn.linear_model import LogisticRegression
@@ -115,6 +120,7 @@ def linear_probe(train_latents, train_labels, test_latents, test_labels, C: floa
     clf.fit(_flat(train_latents), np.asarray(train_labels))
     return float(clf.score(_flat(test_latents), np.asarray(test_labels)))
 
+# %% ../nbs/08_latent.ipynb #c019d
 def retrieval_scores(query_latents, query_labels, gallery_latents, gallery_labels, class_map: Sequence[int] | None = None,
                      k: Sequence[int] = (1, 5), center: bool = False) -> dict[str, float]:
     """Cosine-similarity retrieval of gallery `[N_g, ...]` items for queries `[N_q, ...]`: for each `k`, the hit rate `top{k}`
@@ -164,6 +170,7 @@ def paired_difference(treated: Sequence[float], control: Sequence[float], level:
                 control_sd=float(b.std(ddof=1)), diffs=[float(v) for v in d], diff_mean=float(d.mean()), diff_sd=sd,
                 ci_low=float(d.mean()) - half, ci_high=float(d.mean()) + half, level=level)
 
+# %% ../nbs/08_latent.ipynb #c029b
 def verdict(diff: dict, min_effect: float = 0.02) -> str:
     "Read a `paired_difference`: 'supported' (interval above 0, mean ≥ `min_effect`), 'not supported' (interval below `min_effect`), else 'inconclusive'."
     if diff['ci_low'] > 0 and diff['diff_mean'] >= min_effect: return 'supported'

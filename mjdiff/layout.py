@@ -15,6 +15,7 @@ __all__ = ['LayoutError', 'Modality', 'Layout']
 class LayoutError(ValueError):
     "Bad input for a layout: wrong channel count or size, out-of-range values, unknown modality."
 
+# %% ../nbs/00_layout.ipynb #c006b
 @dataclass(frozen=True)
 class Modality:
     "One modality: `channels` consecutive channels of the joint tensor."

@@ -61,6 +61,7 @@ def as_images(images, in_channels: int | None = None) -> torch.Tensor:
         raise LayoutError(f"classifier expects {in_channels} channel(s), got {x.shape[1]} (shape {list(x.shape)})")
     return x
 
+# %% ../nbs/07_metrics.ipynb #c009b
 def as_labels(labels) -> torch.Tensor:
     "Any integer label sequence → int64 tensor `[N]`."
     return torch.as_tensor(np.asarray(labels), dtype=torch.int64).flatten()
@@ -86,6 +87,7 @@ class ClassifierConfig:
         if bad: raise TypeError(f"unknown classifier option(s) {bad}; known: {sorted(names)}")
         return cls(**{**asdict(config or cls()), **overrides})
 
+# %% ../nbs/07_metrics.ipynb #c011b
 def random_shift(x: torch.Tensor, shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
     "Shift every image of `x` `[B, C, H, W]` by its own random offset in [-shift, shift]² (edge-replicated)."
     if shift <= 0: return x
@@ -106,6 +108,7 @@ def predict(model: Classifier, x, batch_size: int = 256) -> np.ndarray:
     model.train(was)
     return torch.cat(out).cpu().numpy() if out else np.zeros(0, dtype=np.int64)
 
+# %% ../nbs/07_metrics.ipynb #c014b
 @torch.no_grad()
 def features(model: Classifier, x, batch_size: int = 256) -> np.ndarray:
     "Penultimate features `[N, feat_dim]` (float64 numpy) of images `x`, for Fréchet distances."
@@ -115,6 +118,7 @@ def features(model: Classifier, x, batch_size: int = 256) -> np.ndarray:
     model.train(was)
     return torch.cat(out).cpu().numpy() if out else np.zeros((0, model.feat_dim))
 
+# %% ../nbs/07_metrics.ipynb #c014c
 def accuracy(model: Classifier, x, labels=None, batch_size: int = 256) -> float:
     "Fraction of `x` classified as `labels` (taken from `x` when it is an `ImageSet`)."
     y = as_labels(x.labels if labels is None else labels).numpy()
@@ -182,12 +186,14 @@ def fingerprint(images, labels=None) -> str:
     if labels is not None: h.update(np.asarray(labels, dtype=np.int64).tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/07_metrics.ipynb #c021b
 def save_classifier(model: Classifier, path, meta: dict | None = None):
     "Write `path` (state dict) and `path.json` beside it (architecture + `meta`), each atomically."
     path = Path(path)
     atomic_save(model.state_dict(), path)
     atomic_save({'arch': model.arch(), **(meta or {})}, path.with_suffix('.json'))
 
+# %% ../nbs/07_metrics.ipynb #c021c
 def read_meta(path) -> dict | None:
     "The JSON beside a classifier checkpoint, `None` if absent; one-line `CheckpointError` if unreadable."
     jp = Path(path).with_suffix('.json')
@@ -195,6 +201,7 @@ def read_meta(path) -> dict | None:
     try: return json.loads(jp.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f"corrupt classifier config {jp}: {type(e).__name__}; delete it to retrain") from None
 
+# %% ../nbs/07_metrics.ipynb #c021d
 def load_classifier(path) -> Classifier:
     "Rebuild a `Classifier` from `path` and its JSON; one-line `CheckpointError` if either is unreadable."
     path = Path(path); meta = read_meta(path)
@@ -239,6 +246,7 @@ def conditional_coherence(pred_B, cond_labels, class_map_B: Sequence[int] | None
     target = k if class_map_B is None else np.asarray(class_map_B)[k]
     return float((pred_B == target).mean())
 
+# %% ../nbs/07_metrics.ipynb #c026b
 def joint_coherence(preds: Mapping[str, Sequence[int]], class_maps: Mapping[str, Sequence[int]] | None = None) -> float:
     "Fraction of joint samples whose predicted classes `{name: [N]}` all agree under `class_maps` (identity if absent)."
     P = {n: np.asarray(p) for n, p in preds.items()}
@@ -251,6 +259,7 @@ def joint_coherence(preds: Mapping[str, Sequence[int]], class_maps: Mapping[str,
         agree |= np.logical_and.reduce([P[n] == maps[n][k] for n in P])
     return float(agree.mean())
 
+# %% ../nbs/07_metrics.ipynb #c026c
 def coherence_matrix(pred_a, pred_b, n_classes: int | None = None, normalize: str | None = 'true') -> np.ndarray:
     "Confusion matrix `[K, K]` between two modalities' predicted classes (rows: `pred_a`); rows sum to 1 by default."
     from sklearn.metrics import confusion_matrix
@@ -258,6 +267,7 @@ def coherence_matrix(pred_a, pred_b, n_classes: int | None = None, normalize: st
     K = n_classes or int(max(a.max(), b.max())) + 1
     return confusion_matrix(a, b, labels=np.arange(K), normalize=normalize)
 
+# %% ../nbs/07_metrics.ipynb #c026d
 def class_balance(pred, n_classes: int = 10) -> float:
     "Entropy of the predicted classes `[N]` divided by log K: 1 when every class is equally frequent, 0 when one class."
     p = np.bincount(np.asarray(pred), minlength=n_classes)[:n_classes] / max(len(pred), 1)
@@ -269,6 +279,7 @@ def _psd_sqrt(S: np.ndarray) -> np.ndarray:
     w, V = np.linalg.eigh((S + S.T) / 2)
     return (V * np.sqrt(np.clip(w, 0, None))) @ V.T
 
+# %% ../nbs/07_metrics.ipynb #c029b
 def frechet_distance_from_stats(mu_r, Sigma_r, mu_g, Sigma_g) -> float:
     "Fréchet distance between N(mu_r, Sigma_r) and N(mu_g, Sigma_g) (float64, eigendecomposition-based)."
     mu_r, mu_g, Sigma_r, Sigma_g = (np.asarray(a, dtype=np.float64) for a in (mu_r, mu_g, Sigma_r, Sigma_g))
@@ -277,6 +288,7 @@ def frechet_distance_from_stats(mu_r, Sigma_r, mu_g, Sigma_g) -> float:
     tr_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((M + M.T) / 2), 0, None)).sum()
     return float(((mu_r - mu_g) ** 2).sum() + np.trace(Sigma_r) + np.trace(Sigma_g) - 2 * tr_sqrt)
 
+# %% ../nbs/07_metrics.ipynb #c029c
 def frechet_distance(feat_real, feat_gen) -> float:
     "Fréchet distance between feature sets `[N_r, F]` and `[N_g, F]` (Gaussian fit to each)."
     a, b = (np.asarray(torch.as_tensor(f).double().cpu(), dtype=np.float64) for f in (feat_real, feat_gen))

@@ -42,6 +42,7 @@ class PositionalEmbedding(nn.Module):
         a = t.float()[..., None] * freqs * 1000    # c_noise = ¼ ln σ lies in about [-1.6, 1.1]: spread it out
         return torch.cat([a.cos(), a.sin()], -1)
 
+# %% ../nbs/04_networks.ipynb #c007b
 class SigmaEmbedding(nn.Module):
     "Embed `c_noise [B, M]` and `known [B, M]` into one vector `[B, emb_dim]`."
     def __init__(self, M: int, noise_channels: int, emb_dim: int):
@@ -59,6 +60,7 @@ def _norm(ch: int) -> nn.GroupNorm:
     "GroupNorm with the largest group count ≤ 32 that divides `ch` (at least 4 channels a group)."
     return nn.GroupNorm(max(g for g in range(1, 33) if ch % g == 0 and ch // g >= 4), ch, eps=1e-6)
 
+# %% ../nbs/04_networks.ipynb #c009b
 class ResBlock(nn.Module):
     "GroupNorm → scale/shift from the embedding → SiLU → conv, twice, with a skip (DDPM++ style)."
     def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float):
@@ -76,6 +78,7 @@ class ResBlock(nn.Module):
         h = self.conv1(self.dropout(h))
         return (h + self.skip(x)) / math.sqrt(2)
 
+# %% ../nbs/04_networks.ipynb #c009c
 class AttnBlock(nn.Module):
     "Multi-head self-attention over pixels, residual."
     def __init__(self, ch: int, heads: int = 1):
@@ -88,6 +91,7 @@ class AttnBlock(nn.Module):
         h = F.scaled_dot_product_attention(q, k, v)                               # [B, heads, HW, C/heads]
         return (x + self.proj(h.transpose(-1, -2).reshape(B, C, H, W))) / math.sqrt(2)
 
+# %% ../nbs/04_networks.ipynb #c009d
 class EmbSequential(nn.ModuleList):
     "Apply blocks in order, passing the embedding to each."
     def __init__(self, blocks=()): super().__init__(blocks)
@@ -140,16 +144,19 @@ class UNet(nn.Module):
             h = self._run(blk, h, emb)
         return self.out(h)
 
+# %% ../nbs/04_networks.ipynb #c011b
 class Downsample(nn.Module):
     "Strided 3×3 convolution."
     def __init__(self, ch): super().__init__(); self.conv = nn.Conv2d(ch, ch, 3, stride=2, padding=1)
     def forward(self, x, emb=None): return self.conv(x)
 
+# %% ../nbs/04_networks.ipynb #c011c
 class Upsample(nn.Module):
     "Nearest ×2 then 3×3 convolution."
     def __init__(self, ch): super().__init__(); self.conv = nn.Conv2d(ch, ch, 3, padding=1)
     def forward(self, x, emb=None): return self.conv(F.interpolate(x, scale_factor=2, mode='nearest'))
 
+# %% ../nbs/04_networks.ipynb #c011d
 def n_params(m: nn.Module) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)

@@ -193,6 +193,7 @@ def parse_value(key: str, text: str):
     except (ValueError, SyntaxError, TypeError):
         raise ValueError(f"parameter {key!r} expects {'an integer' if type(default) is int else type(default).__name__}, got {text!r}") from None
 
+# %% ../nbs/09_pipeline.ipynb #c008b
 def resolve_config(preset: str = 'demo', overrides: dict | None = None) -> RunConfig:
     "Preset values, then `overrides` (already typed, or strings as from the command line)."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
@@ -211,10 +212,12 @@ def run_sets(cfg: RunConfig, split: str):
     from mjdiff.sources import cifar10_mnist_sets, cifar10_mnist_layout
     return cifar10_mnist_layout(), cifar10_mnist_sets(cfg.data_root or None, split, cache_dir=data_cache(cfg), mnist_train=cfg.mnist_train)
 
+# %% ../nbs/09_pipeline.ipynb #c011b
 def data_cache(cfg: RunConfig) -> Path:
     "Where decoded images and the learning curve's classifiers are cached: `cache_dir`, else `$MJDIFF_CACHE`, else ~/.cache/mjdiff."
     return Path(cfg.cache_dir or os.environ.get('MJDIFF_CACHE') or Path.home() / '.cache' / 'mjdiff')
 
+# %% ../nbs/09_pipeline.ipynb #c011c
 def run_dataset(cfg: RunConfig, split: str):
     "The run's `PairedDataset` for `split`."
     from mjdiff.data import PairedDataset
@@ -222,6 +225,7 @@ def run_dataset(cfg: RunConfig, split: str):
     anchor = 'photo' if cfg.dataset == 'cifar10_mnist' else None
     return PairedDataset(sets, layout, class_map=json.loads(cfg.class_map) if cfg.class_map else None, anchor=anchor, seed=cfg.seed)
 
+# %% ../nbs/09_pipeline.ipynb #c011d
 def resolve_init(cfg: RunConfig) -> Path | None:
     "The checkpoint a run fine-tunes from, or None."
     if not cfg.init_from: return None
@@ -238,6 +242,7 @@ def setup_stage(run_dir: str | Path, preset: str, overrides: dict | None = None)
     torch.manual_seed(cfg.seed)
     return cfg, run_dir
 
+# %% ../nbs/09_pipeline.ipynb #c013b
 def save_figure(fig, run_dir: str | Path, name: str, dpi: int = 110) -> Path:
     "Save a matplotlib figure as `run_dir/figures/<name>.png`."
     p = Path(run_dir) / 'figures' / f'{name}.png'; p.parent.mkdir(parents=True, exist_ok=True)
@@ -282,6 +287,7 @@ def write_metrics(run_dir: str | Path, stage: str, metrics: dict) -> Path:
     if rc.exists(): metrics = {**metrics, 'settings': {k: v for k, v in json.loads(rc.read_text()).items() if k in EVAL_SETTINGS}}
     p = Path(run_dir) / f'metrics_{stage}.json'; atomic_save(metrics, p); return p
 
+# %% ../nbs/09_pipeline.ipynb #c017b
 STAGES = ('train', 'joint_sampling', 'cross_modal', 'latent_space')
 SECTIONS = STAGES + ('latent_control',)        # report sections: the four stages and the control study
 
@@ -298,12 +304,14 @@ def merge_metrics(run_dir: str | Path) -> dict:
     atomic_save(out, run_dir / 'metrics.json')
     return out
 
+# %% ../nbs/09_pipeline.ipynb #c017c
 def _fmt(v):
     if isinstance(v, float): return f'{v:.3f}'
     if isinstance(v, dict): return '<table>' + ''.join(f'<tr><td>{k}</td><td>{_fmt(x)}</td></tr>' for k, x in v.items()) + '</table>'
     if isinstance(v, list) and len(v) > 12: return f'[{len(v)} values]'
     return str(v)
 
+# %% ../nbs/09_pipeline.ipynb #c017d
 CLAIM = ("Channel-wise joint training \"helps learn a more meaningful latent space that encodes some shared features "
          "among these classes\" (the paper, on MNIST \"0\" ↔ CIFAR-10 \"airplane\").")
 
@@ -321,6 +329,7 @@ def claim_html(c: dict) -> str:
             f"<p><b>Result: {c['verdict']}</b> at this budget ({c['budget']}).</p>"
             f"<table><tr><td>measure</td><td>joint (mean ± sd)</td><td>control</td><td>difference [CI]</td><td>verdict</td></tr>{rows}</table>")
 
+# %% ../nbs/09_pipeline.ipynb #c017e
 def write_report(run_dir: str | Path, title: str | None = None) -> Path:
     "`report.html`: headline numbers, every stage's metrics and figures (PNG embedded)."
     run_dir = Path(run_dir); m = merge_metrics(run_dir)
@@ -349,9 +358,11 @@ def notebooks_dir() -> Path:
     if not d.is_dir(): raise FileNotFoundError(f"experiment notebooks not found at {d}; install mjdiff from a source checkout (pip install -e .) or set MJDIFF_NOTEBOOKS")
     return d
 
+# %% ../nbs/09_pipeline.ipynb #c019bx
 class StageFailed(RuntimeError):
     "A pipeline stage raised; the message names the stage and the executed notebook to open."
 
+# %% ../nbs/09_pipeline.ipynb #c019c
 def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_output: bool = False) -> Path:
     "Execute one experiment notebook with papermill; its executed copy goes to `run_dir/<stage>.ipynb`."
     import logging, papermill as pm
@@ -370,12 +381,14 @@ def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_outpu
     finally: log.setLevel(level)
     return out
 
+# %% ../nbs/09_pipeline.ipynb #c019d
 FREE_PARAMS = ('steps', 'init_from', 'data_root', 'cache_dir', 'nproc', 'device', 'num_workers', 'channels_last', 'compile',
                'ckpt_every', 'milestone_every', 'max_bad_steps', 'log_every', 'eval_every', 'curve_pairs', 'curve_cond',
                'curve_joint', 'curve_steps', 'curve_w') + tuple(k for k in EVAL_SETTINGS if k not in ('steps', 'seed'))
 
 def _plain(v): return list(v) if isinstance(v, tuple) else v
 
+# %% ../nbs/09_pipeline.ipynb #c019e
 def changed_params(run_dir: str | Path, cfg: RunConfig) -> dict[str, tuple]:
     "`{key: (recorded, wanted)}` for every parameter of `cfg` that differs from `run_dir/run_config.json` (keys added since: their defaults)."
     p = Path(run_dir) / 'run_config.json'
@@ -385,6 +398,7 @@ def changed_params(run_dir: str | Path, cfg: RunConfig) -> dict[str, tuple]:
     have = {**{k: _plain(v) for k, v in asdict(RunConfig()).items()}, **have}
     return {k: (have[k], _plain(v)) for k, v in asdict(cfg).items() if have.get(k) != _plain(v)}
 
+# %% ../nbs/09_pipeline.ipynb #c019f
 def check_run_params(run_dir: str | Path, cfg: RunConfig, force: bool = False, free=FREE_PARAMS) -> dict[str, tuple]:
     "Refuse, in one line, a run directory made with other parameters than `free` ones (unless `force`); returns every change."
     changes = changed_params(run_dir, cfg)
@@ -394,6 +408,7 @@ def check_run_params(run_dir: str | Path, cfg: RunConfig, force: bool = False, f
                          f"use another --out, or --force to continue this run with the new values")
     return changes
 
+# %% ../nbs/09_pipeline.ipynb #c019g
 def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: dict | None = None,
               stages=STAGES, log_output: bool = False, force: bool = False) -> dict:
     "Resolve and check the configuration, then (holding the run's lock) run the stages in order; returns the merged metrics."
@@ -428,6 +443,7 @@ def control_runs(out: Path, modes, seeds) -> list[dict]:
     "The study's runs: one per (σ mode, seed), each in its own directory under `out`."
     return [dict(run=f'{m}_seed{s}', mode=m, seed=int(s), dir=str(Path(out) / f'{m}_seed{s}')) for m in modes for s in seeds]
 
+# %% ../nbs/09_pipeline.ipynb #c021bx
 def control_study(preset: str = 'demo_control', out: str | Path | None = None, overrides: dict | None = None,
                   seeds=(0, 1, 2), log_output: bool = False) -> dict:
     "Joint vs `single` training, same network and budget, paired by seed; returns the study's merged metrics."
@@ -472,6 +488,7 @@ def parse_arms(specs) -> dict[str, dict]:
     if not arms: raise ValueError("no arm given; e.g. --arm base --arm known:p_known=0.5")
     return arms
 
+# %% ../nbs/09_pipeline.ipynb #c021bb
 def study_plan(preset: str, arms: dict, images: int, overrides: dict | None = None, eval_images: int = 32_000) -> dict[str, dict]:
     "`{arm: overrides}` of every arm, steps and eval_every set from `images` and `eval_images`; every arm checked."
     overrides = dict(overrides or {})
@@ -485,6 +502,7 @@ def study_plan(preset: str, arms: dict, images: int, overrides: dict | None = No
         resolve_config(preset, plan[name])
     return plan
 
+# %% ../nbs/09_pipeline.ipynb #c021bc
 def train_arms(preset: str, out: Path, todo: list, parallel: int):
     "Train the arms `todo` (`[(name, overrides)]`) `parallel` at a time, each a `mjdiff reproduce --stages train` process with its share of the cores (log: `out/<arm>.log`)."
     import subprocess
@@ -507,6 +525,7 @@ def train_arms(preset: str, out: Path, todo: list, parallel: int):
         for _, proc in running: proc.terminate(); proc.wait()
     return failed
 
+# %% ../nbs/09_pipeline.ipynb #c021bd
 def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict | None = None, eval_images: int = 32_000,
           log_output: bool = False, parallel: int = 1) -> list[dict]:
     """Train every arm of `arms` (`{name: overrides}`) to `images` training images with its learning curve; returns the table.
@@ -555,6 +574,7 @@ def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[
         rows.append(row)
     return sorted(rows, key=lambda r: -r['info_mean'])
 
+# %% ../nbs/09_pipeline.ipynb #c021cb
 def write_study(out: str | Path, arms: dict, images: int | None = None) -> list[dict]:
     "`study.csv`, `study.md` and `figures/study_curves.png` of the study in `out` (rows at most `images`); returns the table."
     import csv, matplotlib; import matplotlib.pyplot as plt
@@ -601,11 +621,13 @@ def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False) -
     finally:
         teardown_distributed()
 
+# %% ../nbs/09_pipeline.ipynb #c021fb
 def torchrun_command(nproc: int, args: list[str], nnodes: int = 1) -> list[str]:
     "The `torchrun --standalone` command line running `mjdiff train args` on `nproc` local processes."
     return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nnodes={nnodes}', f'--nproc_per_node={nproc}',
             '-m', 'mjdiff.pipeline', 'train', *args]
 
+# %% ../nbs/09_pipeline.ipynb #c021fc
 def train_distributed(cfg: RunConfig, run_dir: str | Path, nproc: int | None = None) -> dict:
     "Train `cfg` with `cfg.nproc` local processes under torchrun; returns `train`'s summary."
     import subprocess
@@ -636,6 +658,7 @@ def read_condition(path: str | Path, layout: Layout, name: str) -> tuple:
     a, resized = decode_image(path, layout.size, layout[name].channels)
     return to_float(a[None].copy()), resized
 
+# %% ../nbs/09_pipeline.ipynb #c022bb
 def read_mask(path: str | Path, layout: Layout, name: str):
     "`[1, 1, size, size]` bool from an image file: the observed pixels of modality `name` are the bright ones (> half)."
     import torch
@@ -645,6 +668,7 @@ def read_mask(path: str | Path, layout: Layout, name: str):
     a, _ = decode_image(path, layout.size, 1)
     return torch.from_numpy(a.copy() > 127)[None]
 
+# %% ../nbs/09_pipeline.ipynb #c022bc
 def calibrated_level(spec: str, name: str, calibration_file: str | Path) -> float:
     "The entry level of `--noisy name=calibrated[:KIND]`, read from a run's `calibration.json` (one-line errors)."
     kind = spec.partition(':')[2]
@@ -659,6 +683,7 @@ def calibrated_level(spec: str, name: str, calibration_file: str | Path) -> floa
     try: return float(cal[kind]['sigma'])
     except (KeyError, TypeError, ValueError): raise ValueError(f"--noisy {name}={spec}: {p} holds no level for {name}/{kind}") from None
 
+# %% ../nbs/09_pipeline.ipynb #c022bd
 def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | None) -> tuple[dict, dict]:
     "`(noise_levels, renoise)` of `--noisy {modality: 'auto' | σ | 'calibrated[:KIND]'}`."
     levels, renoise = {}, {}
@@ -671,6 +696,7 @@ def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | N
             except (ValueError, AssertionError): raise ValueError(f"--noisy {name}={spec}: expected auto, a noise level ≥ 0 or calibrated[:KIND]") from None
     return levels, renoise
 
+# %% ../nbs/09_pipeline.ipynb #c022be
 def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', given: dict | None = None, strategy: str = 'exact',
                    w: float = 0.0, steps: int = 18, sampler: str = 'heun', seed: int = 0, save: str | Path | None = None,
                    device: str = 'auto', progress: bool = True, noisy: dict | None = None, masks: dict | None = None,
@@ -720,6 +746,7 @@ def param_docs() -> list[tuple[str, object, str]]:
         notes.update({m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+): [\w\[\], |]+ = [^#\n]*#\s*(.*)$', src, re.M)})
     return [(f.name, f.default, notes.get(f.name, '')) for f in fields(RunConfig)]
 
+# %% ../nbs/09_pipeline.ipynb #c023b
 def pairs(items: list[str], flag: str, what: str = 'VALUE') -> dict:
     "`['a=x', 'b=y']` → `{'a': 'x', 'b': 'y'}`; one-line errors for a missing '=' or a name given twice."
     if bad := [g for g in items if '=' not in g]: raise ValueError(f"{flag} expects MODALITY={what}, got {bad[0]!r}")
@@ -727,6 +754,7 @@ def pairs(items: list[str], flag: str, what: str = 'VALUE') -> dict:
     if len(out) < len(items): raise ValueError(f"{flag} names a modality twice")
     return out
 
+# %% ../nbs/09_pipeline.ipynb #c023c
 def main(argv=None):
     "Entry point of the `mjdiff` console script."
     ap = argparse.ArgumentParser(prog='mjdiff', description='Channel-wise multimodal joint diffusion: reproduction pipeline',

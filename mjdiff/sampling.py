@@ -26,6 +26,7 @@ def get_sigmas_karras(n: int, sigma_min: float = 0.002, sigma_max: float = 80., 
     sigmas = (max_inv_rho + ramp * (min_inv_rho - max_inv_rho)) ** rho
     return torch.cat([sigmas, sigmas.new_zeros(1)])
 
+# %% ../nbs/05_sampling.ipynb #c006b
 def get_sigmas_linear(n: int, sigma_min: float = 0.002, sigma_max: float = 80., device=None) -> torch.Tensor:
     "VE time linear in t ∈ [1, 0] (Song et al. 2021): σ(t) = σ_min (σ_max/σ_min)^t, `n` levels then 0. Float64 `[n+1]`."
     t = torch.linspace(1, 0, n, dtype=torch.float64, device=device)
@@ -39,10 +40,12 @@ def make_generator(generator: torch.Generator | None = None, device='cpu') -> to
     g = torch.Generator(device); g.seed()
     return g
 
+# %% ../nbs/05_sampling.ipynb #c009b
 def randn(shape, generator: torch.Generator, device=None) -> torch.Tensor:
     "Float64 standard normal drawn from `generator` (on its device), moved to `device`."
     return torch.randn(shape, generator=generator, dtype=torch.float64, device=generator.device).to(device)
 
+# %% ../nbs/05_sampling.ipynb #c009c
 def prepare_schedule(layout: Layout, x: torch.Tensor, sigmas) -> torch.Tensor:
     "`sigmas` as float64 on `x`'s device; `[N+1]` or `[N+1, B, M]` (checked)."
     sigmas = torch.as_tensor(sigmas, dtype=torch.float64, device=x.device)
@@ -50,16 +53,19 @@ def prepare_schedule(layout: Layout, x: torch.Tensor, sigmas) -> torch.Tensor:
         raise LayoutError(f"sigmas must be [N+1] or [N+1, {x.shape[0]}, {layout.M}], got {list(sigmas.shape)}")
     return sigmas
 
+# %% ../nbs/05_sampling.ipynb #c009d
 def levels(layout: Layout, sigmas: torch.Tensor, i: int, batch: int):
     "Step `i` of a `[N+1]` or `[N+1, B, M]` schedule as σ `[B, M]` and per channel `[B, C, 1, 1]`."
     sigma = sigmas[i].expand(batch, layout.M) if sigmas.ndim == 1 else sigmas[i]
     return sigma, layout.channel_sigma(sigma)
 
+# %% ../nbs/05_sampling.ipynb #c009e
 def to_d(x: torch.Tensor, sigma: torch.Tensor, denoised: torch.Tensor) -> torch.Tensor:
     "PF-ODE derivative dx/dσ = (x − D(x;σ))/σ per channel (`sigma` `[B,C,1,1]`); 0 where σ = 0."
     pos = sigma > 0
     return torch.where(pos, (x - denoised) / torch.where(pos, sigma, torch.ones_like(sigma)), torch.zeros_like(x))
 
+# %% ../nbs/05_sampling.ipynb #c009f
 def denoise(denoiser: Callable, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     "Call the network in float32 on `x` `[B,C,H,W]`, `sigma` `[B,M]`; return D(x;σ) in float64."
     return denoiser(x.to(torch.float32), sigma.to(torch.float32)).to(torch.float64)
@@ -69,6 +75,7 @@ def noise_config(denoiser) -> NoiseConfig:
     "The denoiser's `NoiseConfig` (`.noise`), or EDM's defaults."
     return getattr(denoiser, 'noise', None) or NoiseConfig()
 
+# %% ../nbs/05_sampling.ipynb #c012b
 class CountingDenoiser:
     "Wrap `denoiser` (same contract `D(x [B,C,H,W], sigma [B,M])`); `.nfe` counts calls, `.images` the examples evaluated."
     def __init__(self, denoiser: Callable):
@@ -151,6 +158,7 @@ def check_non_increasing(sigmas: torch.Tensor):
     "Stochastic samplers run forward in diffusion time only."
     if (sigmas[1:] > sigmas[:-1]).any(): raise ValueError("SDE samplers need a non-increasing schedule (use an ODE sampler to invert)")
 
+# %% ../nbs/05_sampling.ipynb #c024b
 def reverse_sde_step(x: torch.Tensor, s: torch.Tensor, s_next: torch.Tensor, denoised: torch.Tensor, g: torch.Generator,
                      ancestral: bool = False) -> torch.Tensor:
     "One reverse VE SDE step from `s` to `s_next` (per channel `[B,C,1,1]`): EM in σ², or the ancestral noise; the mean where σ_next = 0."
@@ -160,6 +168,7 @@ def reverse_sde_step(x: torch.Tensor, s: torch.Tensor, s_next: torch.Tensor, den
     noise = torch.where(s_next > 0, var.clamp(min=0).sqrt(), 0.) * randn(x.shape, g, x.device)
     return x + dtau * score + noise
 
+# %% ../nbs/05_sampling.ipynb #c024c
 def sample_euler_maruyama(denoiser: Callable, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
                           callback: Callable | None = None, ancestral: bool = False) -> torch.Tensor:
     """Euler–Maruyama on the reverse VE SDE (reverse-diffusion predictor), per channel; NFE = N.
@@ -182,6 +191,7 @@ def modality_norm(layout: Layout, v: torch.Tensor) -> torch.Tensor:
     sq = v.pow(2).sum((2, 3))
     return torch.stack([sq[:, layout.slices[n]].sum(1) for n in layout.names], 1).sqrt()
 
+# %% ../nbs/05_sampling.ipynb #c026b
 def langevin_step_size(layout: Layout, score: torch.Tensor, z: torch.Tensor, sigma: torch.Tensor, moving: torch.Tensor, snr: float) -> torch.Tensor:
     "ε = 2 (r σ ⟨‖z_m‖⟩ / ⟨σ ‖g_m‖⟩)² `[B, M]`, means over the moving examples of each modality (0 elsewhere)."
     count = moving.sum(0).clamp(min=1)
@@ -190,6 +200,7 @@ def langevin_step_size(layout: Layout, score: torch.Tensor, z: torch.Tensor, sig
     eps = 2 * (snr * sigma * z_mean / torch.where(g_mean > 0, g_mean, 1.)) ** 2
     return torch.where(moving & (g_mean > 0), eps, 0.)
 
+# %% ../nbs/05_sampling.ipynb #c026c
 def sample_pc(denoiser: Callable, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
               callback: Callable | None = None, n_corrector: int = 1, snr: float = 0.16) -> torch.Tensor:
     """Predictor–corrector: `n_corrector` Langevin steps x ← x + ε g + √(2ε) z, then a reverse-SDE (EM) step.
@@ -263,6 +274,7 @@ def drop_modalities(layout: Layout, x: torch.Tensor, sigma: torch.Tensor, drop: 
     s, s_u = layout.channel_sigma(sigma), layout.channel_sigma(sigma_u)
     return x + ((s_u ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, generator, x.device)).to(x.dtype), sigma_u
 
+# %% ../nbs/05_sampling.ipynb #c043bx
 class GuidedDenoiser:
     "Classifier-free guidance: D + w (D − D(σ_A = σ_max)) on the modalities not in `conditions` (names); same contract."
     def __init__(self, denoiser: Callable, conditions: Sequence[str], w: float, generator: torch.Generator):
@@ -308,11 +320,13 @@ def check_sampling(w: float, steps: int, sigmas=None):
     if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0): raise ValueError(f"guidance weight w = {w!r} must be finite and ≥ 0")
     if sigmas is None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1): raise ValueError(f"steps = {steps!r} must be an integer ≥ 1")
 
+# %% ../nbs/05_sampling.ipynb #c048b
 def default_sigmas(denoiser, steps: int, device=None) -> torch.Tensor:
     "Karras schedule with the denoiser's σ_min, σ_max."
     noise = noise_config(denoiser)
     return get_sigmas_karras(steps, noise.sigma_min, noise.sigma_max, device=device)
 
+# %% ../nbs/05_sampling.ipynb #c048c
 def _sampler(sampler) -> Callable:
     "A sampler function, or one named in `SAMPLERS`."
     if isinstance(sampler, str):
@@ -320,6 +334,7 @@ def _sampler(sampler) -> Callable:
         return SAMPLERS[sampler]
     return sampler
 
+# %% ../nbs/05_sampling.ipynb #c048d
 def _progress(progress: bool, total: int, sampler_kwargs: dict):
     "`sampler_kwargs` with a `callback` that advances a tqdm bar once per step (chained to the caller's), and the bar."
     if not progress: return sampler_kwargs, None
@@ -330,6 +345,7 @@ def _progress(progress: bool, total: int, sampler_kwargs: dict):
         if user is not None: user(info)
     return {**sampler_kwargs, 'callback': callback}, bar
 
+# %% ../nbs/05_sampling.ipynb #c048e
 @torch.no_grad()
 def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, strategy: str = 'exact',
                        sampler: Callable | str = sample_heun, sigmas=None, steps: int = 18, w: float = 0., n: int = 1,
@@ -405,6 +421,7 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     exact = lay.channel_mask([m for m in full if m not in s]).reshape(1, -1, 1, 1).to(y0.device)
     return torch.where(exact | seen_masked, obs, x.to(torch.float32))
 
+# %% ../nbs/05_sampling.ipynb #c048f
 @torch.no_grad()
 def joint_sample(denoiser: Callable, n: int, *, sampler: Callable | str = sample_heun, sigmas=None, steps: int = 18, w: float = 0.,
                  generator: torch.Generator | None = None, device=None, progress: bool = False, **sampler_kwargs) -> torch.Tensor:

@@ -23,9 +23,11 @@ __all__ = ['CIFAR10_CLASSES', 'DIGIT_CLASSES', 'IMG_EXTENSIONS', 'CACHE_VERSION'
 class SourceError(ValueError):
     "A data source is unreadable, corrupt or not what it claims to be (one-line message naming the file)."
 
+# %% ../nbs/02_sources.ipynb #c006b
 class SourceNotFound(SourceError, FileNotFoundError):
     "A data source (file, folder or data root) does not exist (one-line message naming what was tried)."
 
+# %% ../nbs/02_sources.ipynb #c006c
 def _one_line(e: BaseException) -> str:
     "An exception's message on one line (error messages here never span lines)."
     return ' '.join(str(e).split()) or type(e).__name__
@@ -64,6 +66,7 @@ def decode_image(path: str | Path, size: int = 32, channels: int = 3) -> tuple[n
     except Exception as e: raise SourceError(f"cannot read image {path}: {_one_line(e)}") from None
     return (a.transpose(2, 0, 1) if channels == 3 else a[None]), resized
 
+# %% ../nbs/02_sources.ipynb #c012b
 def decode_images(paths: Sequence[str | Path], size: int = 32, channels: int = 3, out: np.ndarray | None = None,
                   workers: int | None = None, chunk: int = 256) -> tuple[np.ndarray, int]:
     "Decode `paths` into uint8 `[N, channels, size, size]` (`out` if given) with a thread pool; returns it and the number resized."
@@ -92,6 +95,7 @@ def tree_fingerprint(root: str | Path, paths: Sequence[str]) -> dict:
         h.update(p[skip:].encode() if p.startswith(str(root)) else os.path.relpath(p, root).encode()); h.update(b'\0')
     return {'n_files': len(paths), 'total_bytes': n_bytes, 'newest_mtime_ns': newest, 'paths_sha1': h.hexdigest()}
 
+# %% ../nbs/02_sources.ipynb #c015b
 def image_cache_paths(root: str | Path, cache_dir: str | Path, size: int = 32, channels: int = 3) -> dict[str, Path]:
     "The cache files (`images`, `labels`, `meta`) `image_folder` uses for `root` at this size and channel count."
     root = Path(root).resolve()
@@ -99,7 +103,6 @@ def image_cache_paths(root: str | Path, cache_dir: str | Path, size: int = 32, c
     stem = Path(cache_dir) / f"{root.parent.name}-{root.name}-{channels}x{size}-{key}"
     return {'images': stem.with_name(stem.name + '.images.npy'), 'labels': stem.with_name(stem.name + '.labels.npy'),
             'meta': stem.with_name(stem.name + '.json')}
-
 
 # %% ../nbs/02_sources.ipynb #c017
 def _load_cache(files: dict, meta: dict) -> np.ndarray | None:
@@ -114,6 +117,7 @@ def _load_cache(files: dict, meta: dict) -> np.ndarray | None:
     if images.shape != (n, c, s, s) or images.dtype != np.uint8 or len(labels) != n: return None
     return images
 
+# %% ../nbs/02_sources.ipynb #c017b
 def _build_cache(files: dict, meta: dict, paths, labels, workers) -> tuple[dict, float]:
     "Decode `paths` into the cache files atomically (images, labels, then the JSON); returns the JSON and the seconds taken."
     n, c, s = len(paths), meta['channels'], meta['size']
@@ -177,6 +181,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise SourceError(f"{path} is truncated or has trailing bytes: header says {list(shape)} = {n} bytes of data, found {len(raw) - 4 - 4 * d}")
     return np.frombuffer(raw, np.uint8, count=n, offset=4 + 4 * d).reshape(shape)
 
+# %% ../nbs/02_sources.ipynb #c024b
 def write_idx(path: str | Path, array: np.ndarray, gz: bool | None = None) -> Path:
     "Write a uint8 array as an IDX file (gzipped if `gz`, by default when `path` ends in `.gz`)."
     path, a = Path(path), np.ascontiguousarray(array, dtype=np.uint8)
@@ -193,6 +198,7 @@ def pad_images(x: np.ndarray, pad_to: int | None) -> np.ndarray:
     t, l = (pad_to - h) // 2, (pad_to - w) // 2
     return np.pad(x, [(0, 0), (0, 0), (t, pad_to - h - t), (l, pad_to - w - l)])
 
+# %% ../nbs/02_sources.ipynb #c026b
 def mnist_idx(images_gz: str | Path, labels_gz: str | Path, pad_to: int | None = 32, name: str = 'digit') -> ImageSet:
     "MNIST's gzipped IDX pair as an `ImageSet` of uint8 `[N, 1, pad_to, pad_to]` (28×28 zero-padded), classes '0'…'9'."
     x, y = read_idx(images_gz), read_idx(labels_gz)
@@ -213,6 +219,7 @@ def torchvision_cifar10(root: str | Path, train: bool = True, download: bool = F
                              f"or read a local ImageFolder copy with image_folder(path)") from None
     return ImageSet(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)), np.asarray(ds.targets), list(ds.classes), name)
 
+# %% ../nbs/02_sources.ipynb #c031b
 def torchvision_mnist(root: str | Path, train: bool = True, download: bool = False, pad_to: int | None = 32, name: str = 'digit') -> ImageSet:
     "MNIST via `torchvision.datasets.MNIST` (`root/MNIST/raw`) as uint8 `[N, 1, pad_to, pad_to]`; `download=True` needs internet."
     from torchvision.datasets import MNIST
@@ -237,6 +244,7 @@ def find_data_root(data_root: str | Path | None = None) -> Path:
     raise SourceNotFound("no data root found; tried " + ', '.join(f"{p} ({why})" for p, why in tried)
                          + "; pass data_root= or set MJDIFF_DATA")
 
+# %% ../nbs/02_sources.ipynb #c035b
 def cifar10_mnist_layout() -> Layout:
     "The reference layout: `photo` (3 channels, CIFAR-10) + `digit` (1 channel, MNIST) at 32×32."
     return Layout([Modality('photo', 3, 'image'), Modality('digit', 1, 'digit')], size=32)
@@ -256,6 +264,7 @@ def cifar10_mnist_sets(data_root: str | Path | None = None, split: str = 'train'
     if not 0 < mnist_train < len(digits): raise ValueError(f"mnist_train must be in 1..{len(digits) - 1}, got {mnist_train}")
     return {'photo': photo, 'digit': digits.subset(slice(0, mnist_train) if split == 'train' else slice(mnist_train, None))}
 
+# %% ../nbs/02_sources.ipynb #c037b
 def cifar10_mnist_dataset(data_root: str | Path | None = None, split: str = 'train', cache_dir: str | Path | None = None,
                           class_map: Mapping[str, Sequence[int]] | None = None, seed: int = 0, **kw) -> PairedDataset:
     "A `PairedDataset` anchored on the photos: photo of class k ↔ digit `class_map['digit'][k]` (default k), re-drawn per epoch."

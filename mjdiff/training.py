@@ -38,6 +38,7 @@ def check_fields(obj, rules: dict):
             if not rule[0](v): raise ValueError(f"parameter {f.name} must be {rule[1]}, got {v!r}")
         elif rule is not None and v not in rule: raise ValueError(f"parameter {f.name}={v!r} is not one of {rule}")
 
+# %% ../nbs/06_training.ipynb #c006b
 POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0, '≥ 0'), (lambda v: v >= 1, '≥ 1')
 PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
 TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
@@ -85,6 +86,7 @@ class TrainConfig:
             raise ValueError(f"parameter p_occlude={self.p_occlude:g} acts on known modalities, which need sigma_mode='per_modality' and p_known > 0")
         if self.batch_size % self.grad_accum: raise ValueError(f"batch_size {self.batch_size} is not divisible by grad_accum {self.grad_accum}")
 
+# %% ../nbs/06_training.ipynb #c006c
 def from_params(cls, params: dict, strict: bool = True):
     "Build dataclass `cls` from a dict, rejecting unknown keys (`strict`) with a one-line error."
     names = {f.name for f in fields(cls)}
@@ -92,6 +94,7 @@ def from_params(cls, params: dict, strict: bool = True):
     if strict and unknown: raise ValueError(f"unknown {cls.__name__} parameter(s) {unknown}; known: {sorted(names)}")
     return cls(**{k: v for k, v in params.items() if k in names})
 
+# %% ../nbs/06_training.ipynb #c006d
 def get_device(name: str = 'auto') -> torch.device:
     "'auto' → CUDA when present (this process's current GPU), else CPU; one-line `ValueError` for a device that is not there."
     try: d = torch.device('cuda' if name == 'auto' and torch.cuda.is_available() else ('cpu' if name == 'auto' else name))
@@ -105,14 +108,17 @@ def build_model(layout: Layout, net: UNetConfig | None = None, noise: NoiseConfi
     net = net or UNetConfig()
     return Precond(UNet(layout.channels, layout.M, layout.size, net), layout, noise)
 
+# %% ../nbs/06_training.ipynb #c008b
 def model_config(D: Precond) -> dict:
     "JSON-ready description from which `build_model` rebuilds `D`."
     return {'layout': D.layout.to_dict(), 'net': asdict(D.net.cfg), 'noise': asdict(D.noise)}
 
+# %% ../nbs/06_training.ipynb #c008c
 def model_from_config(cfg: dict) -> Precond:
     "Inverse of `model_config`."
     return build_model(Layout.from_dict(cfg['layout']), UNetConfig(**cfg['net']), NoiseConfig(**cfg['noise']))
 
+# %% ../nbs/06_training.ipynb #c008d
 def state_mismatch(model_sd: dict, ck_sd: dict) -> str:
     "What differs between a model's state dict and a checkpoint's, in one line ('' if they fit)."
     other = [f"{k} is {list(ck_sd[k].shape)} there, {list(v.shape)} here" for k, v in model_sd.items() if k in ck_sd and ck_sd[k].shape != v.shape]
@@ -121,16 +127,19 @@ def state_mismatch(model_sd: dict, ck_sd: dict) -> str:
             ([f"{len(missing)} missing (e.g. {missing[0]})"] if missing else []) + ([f"{len(extra)} unexpected (e.g. {extra[0]})"] if extra else [])
     return '; '.join(parts)
 
+# %% ../nbs/06_training.ipynb #c008e
 def load_weights(module: nn.Module, sd: dict, what: str):
     "`module.load_state_dict(sd)`, or a one-line `CheckpointError` saying which tensors differ."
     if diff := state_mismatch(module.state_dict(), sd): raise CheckpointError(f"{what} does not fit this network: {diff}")
     module.load_state_dict(sd)
 
+# %% ../nbs/06_training.ipynb #c008f
 def pretrained_path(name: str = 'demo') -> Path:
     "The shipped pretrained weights `mjdiff/assets/<name>.pt` (the demo's: made by `make demo-checkpoint`)."
     import mjdiff
     return Path(mjdiff.__file__).parent / 'assets' / f'{name}.pt'
 
+# %% ../nbs/06_training.ipynb #c008g
 def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
     "The denoiser stored in a checkpoint (EMA weights by default), in eval mode."
     ck = load_checkpoint(path)
@@ -139,11 +148,13 @@ def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
     load_weights(D, ck['ema'] if ema and ck.get('ema') is not None else ck['model'], f"checkpoint {path}")
     return D.to(device).eval()
 
+# %% ../nbs/06_training.ipynb #c008h
 def export_weights(ck: dict) -> dict:
     "What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step."
     if ck.get('ema') is None or 'step' not in ck: raise CheckpointError("the checkpoint has no EMA weights or step to export")
     return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config']}
 
+# %% ../nbs/06_training.ipynb #c008i
 def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
     "Strip checkpoint `src` to `export_weights` in `dst`: a small file to ship or share."
     atomic_save(export_weights(load_checkpoint(src)), dst)
@@ -166,6 +177,7 @@ def batch_indices(step: int, n: int, batch_size: int, seed: int, rank: int = 0, 
     idx = perm[pos * batch_size:(pos + 1) * batch_size]
     return epoch, idx[rank::world]
 
+# %% ../nbs/06_training.ipynb #c012b
 class StepBatches(torch.utils.data.Dataset):
     "Item `step` → `(epoch, x [B/W, C, H, W])`: this rank's share of the batch of global step `step`."
     def __init__(self, data, batch_size: int, seed: int, rank: int = 0, world: int = 1):
@@ -175,6 +187,7 @@ class StepBatches(torch.utils.data.Dataset):
         if getattr(self.data, 'epoch', epoch) != epoch: self.data.set_epoch(epoch)   # partners re-drawn per epoch
         return epoch, self.data.get_batch(idx)[0]
 
+# %% ../nbs/06_training.ipynb #c012c
 def step_loader(data, cfg: TrainConfig, start: int, rank: int = 0, world: int = 1, pin_memory: bool = False):
     "Batches of steps `start … cfg.steps-1` in order; `cfg.num_workers` processes load ahead (0: in this process)."
     w = cfg.num_workers
@@ -182,6 +195,7 @@ def step_loader(data, cfg: TrainConfig, start: int, rank: int = 0, world: int = 
                                        sampler=range(start, cfg.steps), num_workers=w, pin_memory=pin_memory,
                                        prefetch_factor=2 if w else None, persistent_workers=False)
 
+# %% ../nbs/06_training.ipynb #c012d
 def _dist():
     "(rank, world size) of the process group, (0, 1) without one."
     d = torch.distributed
@@ -220,6 +234,7 @@ def init_distributed(device: str = 'auto') -> tuple[int, int]:
     d.init_process_group('nccl' if cuda else 'gloo')
     return _dist()
 
+# %% ../nbs/06_training.ipynb #c018b
 def teardown_distributed():
     "Leave the process group (if any)."
     if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
@@ -237,11 +252,13 @@ def truncate_log(path: Path, step: int):
     with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
     os.replace(tmp, path)
 
+# %% ../nbs/06_training.ipynb #c020b
 def lr_at(step: int, cfg: TrainConfig) -> float:
     "Learning rate of 0-based step `step`: linear warm-up, constant, linear decay to 0 over the last `cfg.lr_decay` steps (all if fewer)."
     decay = min(1.0, (cfg.steps - step) / min(cfg.lr_decay, cfg.steps)) if cfg.lr_decay else 1.0
     return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup)) * decay
 
+# %% ../nbs/06_training.ipynb #c020c
 def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     "AdamW; `cfg.foreach`: the fused kernel when the device has one, else the foreach one; off: the per-tensor loop."
     from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
@@ -249,13 +266,16 @@ def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.op
     return torch.optim.AdamW(D.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99),
                              fused=fused or None, foreach=False if not cfg.foreach else (None if fused else True))
 
+# %% ../nbs/06_training.ipynb #c020d
 class TrainingDiverged(RuntimeError):
     "Too many non-finite steps in a row; the last good checkpoint is kept."
 
+# %% ../nbs/06_training.ipynb #c020e
 def _finite(*modules) -> bool:
     "Whether every parameter and buffer of `modules` is finite."
     return all(bool(torch.isfinite(t).all()) for m in modules for t in [*m.parameters(), *m.buffers()] if t.is_floating_point())
 
+# %% ../nbs/06_training.ipynb #c020f
 def _keep_previous(path: Path):
     "Hard-link `path` to `prev.pt` beside it (atomically), so the next write of `path` cannot lose the last good checkpoint."
     prev, tmp = path.with_name('prev.pt'), path.with_name('.prev.pt.link.tmp')
@@ -264,6 +284,7 @@ def _keep_previous(path: Path):
     except OSError: shutil.copy2(path, tmp)                             # a filesystem without hard links
     os.replace(tmp, prev)
 
+# %% ../nbs/06_training.ipynb #c020g
 def _resume_from(ck_dir: Path, device) -> dict | None:
     "The run's `last.pt`, or `prev.pt` (with a message) when `last.pt` is unreadable; None when there is neither."
     last, prev = ck_dir / 'last.pt', ck_dir / 'prev.pt'
@@ -276,6 +297,7 @@ def _resume_from(ck_dir: Path, device) -> dict | None:
         print(f"[mjdiff] {e}; resuming from the previous checkpoint {prev} (the unreadable one is now last.pt.corrupt)", flush=True)
         return ck
 
+# %% ../nbs/06_training.ipynb #c020h
 def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
           init_from: str | Path | None = None, progress: bool = True, stop_after: int | None = None,
           evaluate=None) -> dict:
@@ -289,6 +311,7 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     with run_lock(run_dir) if rank == 0 else contextlib.nullcontext():
         return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate)
 
+# %% ../nbs/06_training.ipynb #c020i
 def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate) -> dict:
     ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
@@ -411,6 +434,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     return {'step': step, 'seconds': elapsed() - elapsed0, 'total_seconds': elapsed(), 'cpu_seconds': cpu_seconds(), 'params': n_params(D),
             'checkpoint': str(ck_path), 'skipped_steps': skipped}
 
+# %% ../nbs/06_training.ipynb #c020j
 class _Call:
     "Adapt a (possibly DDP-wrapped or compiled) module to the denoiser contract (`.layout` + call)."
     def __init__(self, net, layout): self.net, self.layout = net, layout
@@ -422,6 +446,7 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
     with open(path) as f: rows = list(csv.DictReader(f))
     return {k: np.array([float(r[k]) for r in rows]) for k in LOG_FIELDS}
 
+# %% ../nbs/06_training.ipynb #c024b
 def plot_loss(log: dict | str | Path, ax=None, label=None):
     "Loss against step (log scale), with a smoothed line."
     import matplotlib.pyplot as plt

@@ -40,3 +40,15 @@ def test_module_docstrings_are_whole_sentences():
         if p.stem in ('__init__', '_modidx'): continue
         doc = ast.get_docstring(ast.parse(p.read_text()))
         assert doc and doc.rstrip().endswith(('.', '.)', '!')), f"mjdiff/{p.name}: docstring {doc!r} is not a whole sentence"
+
+def test_one_definition_per_exported_cell():
+    "Each exported notebook cell holds at most one top-level function or class, so the docs show each with its own code."
+    import ast, json, re
+    crowded = []
+    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        for i, c in enumerate(json.loads(nb.read_text())['cells']):
+            src = ''.join(c['source'])
+            if c['cell_type'] != 'code' or not any(re.match(r'#\|\s*exports?\b', l) for l in src.splitlines()[:3]): continue
+            n = sum(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for s in ast.parse(src).body)
+            if n > 1: crowded.append(f"{nb.name} cell {i} ({c.get('id')}): {n} definitions")
+    assert not crowded, "split these cells, one definition each: " + '; '.join(crowded)
