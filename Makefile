@@ -10,7 +10,7 @@ PARAMS ?=
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mjdiff-installed
 
-.PHONY: install reproduce test sync demo-checkpoint clean-outputs docs browser-deps
+.PHONY: install reproduce test sync demo-checkpoint demo-screenshot clean-outputs docs browser-deps
 
 $(STAMP): setup.py settings.ini
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ browser-deps: install
 	fi
 	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install -q --disable-pip-version-check playwright \
 	  || echo "browser-deps: pip install playwright failed; tests/test_browser.py will skip"
+
+# The front page's picture of the interactive demo: the browser test (tests/test_browser.py) on the shipped demo
+# weights, after training their classifiers once (cached), writes nbs/images/demo_app.png.
+demo-screenshot: browser-deps
+	OMP_NUM_THREADS=1 $(BIN)/python -c "from mjdiff.demo_app import load_demo; load_demo('mjdiff/assets/demo.pt')"
+	MJDIFF_SCREENSHOT=nbs/images/demo_app.png OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -s tests/test_browser.py
 
 # The documentation site in _docs/: Quarto from the quarto-cli package when it installs (its PyPI release is a source
 # package that downloads Quarto while it builds), else tools/build_docs.py builds a preview with nbconvert.

@@ -130,6 +130,7 @@ def condition_coherence(denoiser, A: str, cond: torch.Tensor, labels, classifier
     lay, g = denoiser.layout, torch.Generator(device or 'cpu').manual_seed(seed)
     with torch.no_grad(): x = conditional_sample(denoiser, {A: cond.to(device or 'cpu')}, generator=g, **sampling).cpu()
     parts = lay.split(x)
+    labels = np.repeat(np.asarray(labels), sampling.get('n', 1))      # n samples per condition: rows i·n … i·n + n − 1
     return float(np.mean([conditional_coherence(predict(classifiers[B], parts[B]), translate_labels(labels, maps, A, B))
                           for B in lay.names if B != A]))
 

@@ -1,7 +1,9 @@
 """The interactive demo in a real browser: JupyterLab on 127.0.0.1 and Debian's Chromium driven by Playwright open
 `nbs/demo.ipynb` (a copy, so the repository's notebook is never saved over), run all cells, draw a condition, press
 generate and wait for the answer image. The weights are an untrained tiny checkpoint (`write_test_demo`): the test is
-about the wiring, not the pictures. A screenshot goes to `outputs/demo_screenshot.png`.
+about the wiring, not the pictures. A screenshot goes to `outputs/demo_screenshot.png`. With `MJDIFF_SCREENSHOT=PATH`
+(`make demo-screenshot`) the demo runs on the shipped weights instead and the screenshot goes to PATH: the front
+page's picture of the demo.
 
 Needs /usr/bin/chromium (Debian's package) and the `playwright` package (`make browser-deps` installs both); skips
 with a message otherwise. Never runs `playwright install`: no browser is downloaded."""
@@ -14,7 +16,8 @@ BIN = Path(sys.executable).parent
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update', '--disable-sync']
-SCREENSHOT = ROOT / 'outputs' / 'demo_screenshot.png'
+SHIPPED = bool(os.environ.get('MJDIFF_SCREENSHOT'))          # the shipped demo weights, for the front page's screenshot
+SCREENSHOT = Path(os.environ['MJDIFF_SCREENSHOT']).resolve() if SHIPPED else ROOT / 'outputs' / 'demo_screenshot.png'
 
 if not os.access(CHROMIUM, os.X_OK):
     pytest.skip(f"{CHROMIUM} is missing: `make browser-deps` installs Debian's chromium (as root)", allow_module_level=True)
@@ -38,10 +41,11 @@ def api(base: str, token: str, path: str, method: str = 'GET', timeout: float = 
 def lab(tmp_path_factory):
     "JupyterLab on 127.0.0.1 (free port, random token, temp root and settings) serving a copy of the demo notebook."
     from mjdiff.demo_app import write_test_demo
+    from mjdiff.training import pretrained_path
     tmp = tmp_path_factory.mktemp('lab')
     root = tmp / 'root'; root.mkdir()
     shutil.copy(ROOT / 'nbs' / 'demo.ipynb', root / 'demo.ipynb')
-    ckpt = write_test_demo(tmp / 'weights')
+    ckpt = pretrained_path('demo') if SHIPPED else write_test_demo(tmp / 'weights')
     cfg = tmp / 'jupyter_config'; (cfg / 'labconfig').mkdir(parents=True)
     (cfg / 'labconfig' / 'page_config.json').write_text(json.dumps(
         {'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True}}))
