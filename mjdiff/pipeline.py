@@ -173,6 +173,12 @@ PRESETS.update({
     'cifar10_mnist_pm_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
     'cifar10_mnist_control_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
 })
+_LONG = dict(_CPU, channel_mult=(1, 2, 2, 2), attn_resolutions=(8,), P_mean=-0.4, loss_balance='modalities',
+             steps=15_625, eval_every=750, milestone_every=2500)           # the study's settings, for the long runs
+PRESETS.update({
+    'cifar10_mnist_pretrain': dict(_LONG, sigma_mode='per_modality', strategy='exact', p_shared=0.25, p_known=0.4),
+    'cifar10_mnist_paper_pretrain': dict(_LONG, sigma_mode='shared', strategy='replace'),
+})
 
 def parse_value(key: str, text: str):
     "Parse `--param key=text` into the type of `RunConfig.key`; one-line errors."
@@ -227,10 +233,10 @@ def run_dataset(cfg: RunConfig, split: str):
 
 # %% ../nbs/09_pipeline.ipynb #c011d
 def resolve_init(cfg: RunConfig) -> Path | None:
-    "The checkpoint a run fine-tunes from, or None."
+    "The checkpoint a run fine-tunes from, or None; 'pretrained' is the shipped weights of the run's dataset (`mjdiff/assets/<dataset>.pt`)."
     if not cfg.init_from: return None
-    p = pretrained_path() if cfg.init_from == 'pretrained' else Path(cfg.init_from)
-    if not p.is_file(): raise FileNotFoundError(f"init_from checkpoint not found: {p}")
+    p = pretrained_path(cfg.dataset) if cfg.init_from == 'pretrained' else Path(cfg.init_from)
+    if not p.is_file(): raise FileNotFoundError(f"init_from checkpoint not found: {p}" + (f" (no shipped weights for dataset {cfg.dataset!r})" if cfg.init_from == 'pretrained' else ''))
     return p
 
 # %% ../nbs/09_pipeline.ipynb #c013
