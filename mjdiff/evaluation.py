@@ -18,7 +18,7 @@ from .metrics import predict, conditional_coherence, joint_coherence, class_bala
 # %% auto #0
 __all__ = ['translate_labels', 'cross_modal_samples', 'pairwise_coherence', 'Probe', 'other_class_partner', 'make_probe',
            'cross_modal_information', 'quick_coherence', 'condition_coherence', 'calibrate_sigma', 'CurveConfig',
-           'read_curve', 'LearningCurve', 'plot_curve']
+           'read_curve', 'LearningCurve', 'extrapolate', 'plot_curve']
 
 # %% ../nbs/08b_evaluation.ipynb #a00d6525
 def translate_labels(labels, maps: dict, src: str, dst: str) -> np.ndarray:
@@ -216,9 +216,22 @@ def _keep_rows(path: Path, step: int):
     with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
     os.replace(tmp, path)
 
+# %% ../nbs/08b_evaluation.ipynb #ex02
+def extrapolate(curve, key: str, x: str = 'cpu_hours', to: float = 15.0, last: int = 4) -> dict:
+    "`{'a', 'b', 'at', 'points'}`: `key ≈ a + b·log(x)` fitted on the last `last` points with `x` > 0; `at` its value at `x = to`."
+    c = read_curve(curve) if not isinstance(curve, dict) else curve
+    if key not in c: raise KeyError(f"the curve has no column {key!r}")
+    pts = [(u, v) for u, v in zip(c[x], c[key]) if u > 0 and math.isfinite(v)][-last:]
+    if len(pts) < 2: raise ValueError(f"extrapolating {key!r} needs at least 2 points with {x} > 0, the curve has {len(pts)}")
+    lx, y = np.log([u for u, _ in pts]), np.array([v for _, v in pts])
+    b, a = np.polyfit(lx, y, 1) if np.ptp(lx) > 0 else (0.0, float(y.mean()))
+    return {'a': float(a), 'b': float(b), 'at': float(a + b * math.log(to)), 'points': len(pts)}
+
 # %% ../nbs/08b_evaluation.ipynb #72939b30
-def plot_curve(curve, x: str = 'images', axs=None, label: str | None = None, style: str = '-'):
-    "Two panels: cross-modal information and coherence against `x` ('images' or 'cpu_hours'); `curve`: columns or a path."
+def plot_curve(curve, x: str = 'images', axs=None, label: str | None = None, style: str = '-',
+               extrapolate_to: float | None = None, targets: dict | None = None, last: int = 4):
+    """Two panels: cross-modal information and coherence against `x` ('images' or 'cpu_hours'); `curve`: columns or a path.
+    `extrapolate_to`: each `targets` column's log-linear trend (`extrapolate`, last `last` points) drawn on to that `x`."""
     import matplotlib.pyplot as plt
     c = read_curve(curve) if not isinstance(curve, dict) else curve
     if axs is None: _, axs = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -228,6 +241,12 @@ def plot_curve(curve, x: str = 'images', axs=None, label: str | None = None, sty
         axs[0].plot(c[x], c[k], style, marker='.', label=pre + k[5:])
     for k in [k for k in c if k.startswith('coh_') or k.startswith('joint')]:
         axs[1].plot(c[x], c[k], style, marker='.', label=pre + k.replace('coh_', ''))
+    for k, t in (targets or {}).items():
+        line = axs[1].axhline(t, ls=':', lw=1, color='k'); line.set_label(f'target {k.replace("coh_", "")} {t:g}')
+        if extrapolate_to and k in c and sum(v > 0 for v in c[x]) >= 2:
+            ex = extrapolate(c, k, x, extrapolate_to, last)
+            xs = np.geomspace(max(v for v in c[x] if v > 0), extrapolate_to, 20)
+            axs[1].plot(xs, ex['a'] + ex['b'] * np.log(xs), '--', lw=1, label=f"{pre}{k.replace('coh_', '')} trend → {ex['at']:.2f}")
     axs[0].set_ylabel('cross-modal information'); axs[1].set_ylabel('coherence'); axs[1].axhline(0.1, color='grey', lw=0.8, ls=':')
     for ax in axs: ax.set_xlabel({'images': 'training images', 'cpu_hours': 'CPU-hours'}.get(x, x)); ax.grid(alpha=.3); ax.legend(fontsize=7)
     return axs
