@@ -696,7 +696,7 @@ def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | N
     for name, spec in noisy.items():
         if name not in layout.slices: raise ValueError(f"--noisy: unknown modality {name!r}; this model has {layout.names}")
         if spec == 'auto': levels[name] = 'auto'
-        elif spec == 'calibrated' or spec.startswith('calibrated:'): levels[name], renoise[name] = 'auto', calibrated_level(spec, name, calibration_file or '')
+        elif spec == 'calibrated' or spec.startswith('calibrated:'): renoise[name] = calibrated_level(spec, name, calibration_file or '')   # enters at s
         else:
             try: levels[name] = float(spec); assert math.isfinite(levels[name]) and levels[name] >= 0
             except (ValueError, AssertionError): raise ValueError(f"--noisy {name}={spec}: expected auto, a noise level ≥ 0 or calibrated[:KIND]") from None

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The long CIFAR-10 × MNIST runs (issue 17), in the background at one thread each: `ours` (preset
+# cifar10_mnist_pretrain) and `paper` (cifar10_mnist_paper_pretrain, the paper's method at the same budget).
+# The state lives outside the repository, in $RUNS (default: runs/long beside the repository). Starting one
+# that has a checkpoint resumes it exactly; one that is already running is refused by its run lock (see its log).
+#   tools/long_runs.sh [ours] [paper]        # both when none is named
+#   STEPS=31250 tools/long_runs.sh ours      # train on to 31,250 steps (2,000,000 pairs)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-$(dirname "$ROOT")/runs/long}
+declare -A PRESET=([ours]=cifar10_mnist_pretrain [paper]=cifar10_mnist_paper_pretrain)
+mkdir -p "$RUNS"
+for name in "${@:-ours paper}"; do
+  for n in $name; do
+    [ -n "${PRESET[$n]:-}" ] || { echo "unknown run $n: ours or paper" >&2; exit 2; }
+    nohup env OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mjdiff" reproduce --preset "${PRESET[$n]}" --out "$RUNS/$n" --stages train \
+      ${STEPS:+--param steps=$STEPS} >> "$RUNS/$n.log" 2>&1 < /dev/null &
+    echo "$n: pid $!, log $RUNS/$n.log, curve $RUNS/$n/curve.csv"
+  done
+done
