@@ -18,6 +18,11 @@ def tiny_run(tmp_path_factory):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return out, r
 
+@pytest.fixture(scope='session')
+def decode_cache(tmp_path_factory):
+    "One temporary cache of decoded CIFAR-10 for every real-data test of the session (decoded once, memory-mapped after)."
+    return tmp_path_factory.mktemp('decode-cache')
+
 def run_main(*args, cwd=None):
     "`mjdiff ARGS` in this process (no interpreter start-up: for commands that fail or finish before any stage runs)."
     import contextlib, io

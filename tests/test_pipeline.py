@@ -101,11 +101,11 @@ def _shared_data():
     except Exception: return None
 
 @pytest.mark.skipif(_shared_data() is None, reason='real data (../shared/data or $MJDIFF_DATA) not available')
-def test_cifar10_mnist_stages_on_real_data(tmp_path):
+def test_cifar10_mnist_stages_on_real_data(tmp_path, decode_cache):
     "Train a few steps on real CIFAR-10 × MNIST, then the cross-modal stage writes every metric key."
     out = tmp_path / 'real'
     r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', 'dataset=cifar10_mnist',
-                '--param', f'cache_dir={tmp_path / "cache"}', '--stages', 'train,cross_modal')
+                '--param', f'cache_dir={decode_cache}', '--stages', 'train,cross_modal')
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     m = json.loads((out / 'metrics_cross_modal.json').read_text())
     assert set(m['conditional_coherence']) == {'photo->digit', 'digit->photo'}
