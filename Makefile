@@ -61,11 +61,14 @@ docs: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" OMP_NUM_THREADS=1 $(BIN)/python tools/build_docs.py
 
 # Rebuild the shipped demo weights from scratch, then strip them to EMA weights: 19,500 steps (demo_pretrain, about
-# 3 h 50 min on 2 idle CPU cores), then 5,000 more from its weights, re-warmed and decayed (demo_pretrain2, about 1 h).
+# 3 h 50 min on 2 idle CPU cores), then 5,000 more from its weights, re-warmed and decayed (demo_pretrain2, about 1 h),
+# then two occlusion fine-tunes of 1,500 and 2,000 steps (demo_pretrain3 and 4, about 35 and 45 min at one thread).
 demo-checkpoint: install
 	$(BIN)/mjdiff reproduce --preset demo_pretrain --out outputs/demo_pretrain --stages train
 	$(BIN)/mjdiff reproduce --preset demo_pretrain2 --out outputs/demo_pretrain2 --stages train
-	$(BIN)/mjdiff export-checkpoint outputs/demo_pretrain2/checkpoints/last.pt mjdiff/assets/demo.pt
+	$(BIN)/mjdiff reproduce --preset demo_pretrain3 --out outputs/demo_pretrain3 --stages train
+	$(BIN)/mjdiff reproduce --preset demo_pretrain4 --out outputs/demo_pretrain4 --stages train
+	$(BIN)/mjdiff export-checkpoint outputs/demo_pretrain4/checkpoints/last.pt mjdiff/assets/demo.pt
 
 # After editing notebooks: regenerate the library and README.md (from nbs/index.ipynb), clean notebook metadata.
 sync: install
