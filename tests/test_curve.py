@@ -53,6 +53,9 @@ def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
         assert load_checkpoint(out / arm / 'checkpoints' / 'last.pt')['step'] == steps
         assert list(read_curve(out / arm / 'curve.csv')['images']) == [0, 32, 64]       # measured at equal images
     assert (out / 'figures' / 'study_curves.png').is_file()
+    from mjdiff.pipeline import study_table
+    first = study_table(out, {'b16': {}}, images=0)[0]                                 # an arm at its first point only
+    assert first['images'] == 0 and np.isnan(first['eval_share'])                        # no training yet: no share
     r = run_main(*args)
     assert r.returncode == 0 and r.stdout.count('already, kept') == 2, r.stdout[-2000:]
     r = run_cli(*args[:-4], '--images', '96', '--arm', 'b16')                            # the next round: b16 on to more images
