@@ -9,12 +9,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-$(dirname "$ROOT")/runs/long}
 declare -A PRESET=([ours]=cifar10_mnist_pretrain [paper]=cifar10_mnist_paper_pretrain)
+[ $# -gt 0 ] || set -- ours paper
 mkdir -p "$RUNS"
-for name in "${@:-ours paper}"; do
-  for n in $name; do
-    [ -n "${PRESET[$n]:-}" ] || { echo "unknown run $n: ours or paper" >&2; exit 2; }
-    nohup env OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mjdiff" reproduce --preset "${PRESET[$n]}" --out "$RUNS/$n" --stages train \
-      ${STEPS:+--param steps=$STEPS} >> "$RUNS/$n.log" 2>&1 < /dev/null &
-    echo "$n: pid $!, log $RUNS/$n.log, curve $RUNS/$n/curve.csv"
-  done
+for n in "$@"; do
+  [ -n "${PRESET[$n]:-}" ] || { echo "unknown run $n: ours or paper" >&2; exit 2; }
+  nohup env OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mjdiff" reproduce --preset "${PRESET[$n]}" --out "$RUNS/$n" --stages train \
+    ${STEPS:+--param steps=$STEPS} >> "$RUNS/$n.log" 2>&1 < /dev/null &
+  echo "$n: pid $!, log $RUNS/$n.log, curve $RUNS/$n/curve.csv"
 done
