@@ -76,7 +76,7 @@ class RunConfig:
     milestone_every: int = _TRAIN.milestone_every
     max_bad_steps: int = _TRAIN.max_bad_steps
     log_every: int = _TRAIN.log_every
-    init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → shipped demo weights; a path, relative to where you run)
+    init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → the shipped weights of the dataset, mjdiff/assets/<dataset>.pt; a path, relative to where you run)
     nproc: int = 1                        # data-parallel processes (torchrun) for training
     # the learning curve (curve.csv of the training stage)
     eval_every: int = _TRAIN.eval_every   # steps between checks (0: off)
@@ -173,7 +173,7 @@ PRESETS.update({
     'cifar10_mnist': dict(_GPU, sigma_mode='shared', strategy='replace'),
     'cifar10_mnist_pm': dict(_GPU, sigma_mode='per_modality', strategy='exact'),
     'cifar10_mnist_cpu': dict(_CPU, sigma_mode='shared', strategy='replace'),
-    'cifar10_mnist_pm_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
+    'cifar10_mnist_pm_scratch_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
     'cifar10_mnist_control_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
 })
 _LONG = dict(_CPU, channel_mult=(1, 2, 2, 2), attn_resolutions=(8,), P_mean=-0.4, loss_balance='modalities',
@@ -182,6 +182,8 @@ PRESETS.update({
     'cifar10_mnist_pretrain': dict(_LONG, sigma_mode='per_modality', strategy='exact', p_shared=0.25, p_known=0.4),
     'cifar10_mnist_paper_pretrain': dict(_LONG, sigma_mode='shared', strategy='replace'),
 })
+PRESETS['cifar10_mnist_pm_cpu'] = dict(PRESETS['cifar10_mnist_pretrain'], init_from='pretrained', steps=100, warmup=1, lr=1e-4,
+                                       lr_decay=100, eval_every=0, milestone_every=0, strategy='guidance', guidance=2.0, joint_guidance=2.0)
 
 def parse_value(key: str, text: str):
     "Parse `--param key=text` into the type of `RunConfig.key`; one-line errors."
