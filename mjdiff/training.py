@@ -150,9 +150,11 @@ def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
 
 # %% ../nbs/06_training.ipynb #c008h
 def export_weights(ck: dict) -> dict:
-    "What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step."
+    """What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step, and
+    the running totals (training and CPU seconds, skipped steps) so a lost run can go on from it (see `train`)."""
     if ck.get('ema') is None or 'step' not in ck: raise CheckpointError("the checkpoint has no EMA weights or step to export")
-    return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config']}
+    totals = {k: v for k, v in ck.get('state', {}).items() if k in ('elapsed', 'cpu_seconds', 'skipped')}
+    return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config'], 'state': totals}
 
 # %% ../nbs/06_training.ipynb #c008i
 def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
@@ -303,7 +305,7 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
           evaluate=None) -> dict:
     """Train `D` on `data` (a `PairedDataset`) for `cfg.steps` steps, writing under `run_dir`:
     `checkpoints/last.pt` (and `prev.pt`, the one before), `config.json`, `train_log.csv`. Resumes from `last.pt` when
-    present (`resume`); `init_from` starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early
+    present (`resume`; an exported milestone there goes on inexactly, with a new optimizer); `init_from` starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early
     after that many steps of this call (for tests of resume). `evaluate(step, ema, {'images', 'seconds'})` is called
     every `cfg.eval_every` steps (the learning curve). Data-parallel when a process group is up (`init_distributed`).
     Holds the run directory's lock. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
@@ -327,7 +329,11 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         for name in ('last.pt', 'prev.pt'): remove_stale_tmp(ck_dir / name)
     if resume and (ck := _resume_from(ck_dir, device)) is not None:
         for part, module in (('model', D), ('ema', ema)): load_weights(module, ck[part], f"the run's checkpoint in {ck_dir} ({part})")
-        opt.load_state_dict(ck['optimizer']); step, resumed, state = int(ck['step']), True, ck.get('state', {})
+        step, resumed, state = int(ck['step']), True, ck.get('state', {})
+        if 'optimizer' in ck: opt.load_state_dict(ck['optimizer'])
+        else:                                                 # an exported milestone in place of a lost run's state
+            state = {**state, 'rewarm_from': step}
+            if rank == 0: print(f"[mjdiff] {ck_dir} holds exported weights only (step {step}): training goes on from the EMA weights with a new optimizer and a {cfg.warmup}-step LR warm-up (not an exact resume)", flush=True)
     elif init_from is not None:
         ck = load_checkpoint(init_from, map_location=device)
         if ck['config']['model'] != config['model']: raise CheckpointError(f"init_from {init_from}: its model config differs from this run's")
@@ -347,6 +353,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
     losses, n_img, w_start = [torch.tensor(v, device=device) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
     skipped, bad, saved = int(state.get('skipped', 0)), 0, step
+    rewarm = state.get('rewarm_from')                         # the step a run went on from exported weights, if it did
 
     def save() -> bool:
         nonlocal saved
@@ -355,7 +362,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
         if ck_path.exists(): _keep_previous(ck_path)
         ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
-              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped,
+              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, **({'rewarm_from': rewarm} if rewarm is not None else {}),
                         'window': {'losses': [float(l) for l in losses], 'images': n_img, 'seconds': elapsed() - w_start}}}
         atomic_save(ck, ck_path); saved = step
         if cfg.milestone_every and step % cfg.milestone_every == 0: atomic_save(export_weights(ck), ck_dir / f'ema_{step:07d}.pt')
@@ -387,7 +394,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         epoch, x_all = next(batches)
         sigma_all, eps_all = step_noise(step, cfg.batch_size, D, cfg, device, rank, world)
         torch.manual_seed(cfg.seed * 1_000_003 + step * 16 + rank + 8)          # dropout
-        lr = lr_at(step, cfg)
+        lr = lr_at(step, cfg) * (min(1.0, (step - rewarm + 1) / max(1, cfg.warmup)) if rewarm is not None else 1.0)
         for pg in opt.param_groups: pg['lr'] = lr
         opt.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=device)

@@ -5,6 +5,8 @@
 # that has a checkpoint resumes it exactly; one that is already running is refused by its run lock (see its log).
 #   tools/long_runs.sh [ours] [paper]        # both when none is named
 #   STEPS=31250 tools/long_runs.sh ours      # train on to 31,250 steps (2,000,000 pairs)
+#   FROM=mjdiff/assets/cifar10_mnist.pt tools/long_runs.sh ours   # a lost run: go on from exported weights (a milestone
+#                                            # ema_*.pt or the shipped asset), inexactly (new optimizer, LR re-warm-up)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-$(dirname "$ROOT")/runs/long}
@@ -13,6 +15,9 @@ declare -A PRESET=([ours]=cifar10_mnist_pretrain [paper]=cifar10_mnist_paper_pre
 mkdir -p "$RUNS"
 for n in "$@"; do
   [ -n "${PRESET[$n]:-}" ] || { echo "unknown run $n: ours or paper" >&2; exit 2; }
+  if [ -n "${FROM:-}" ] && [ ! -e "$RUNS/$n/checkpoints/last.pt" ]; then
+    mkdir -p "$RUNS/$n/checkpoints" && cp "$FROM" "$RUNS/$n/checkpoints/last.pt" && echo "$n: going on from $FROM"
+  fi
   nohup env OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mjdiff" reproduce --preset "${PRESET[$n]}" --out "$RUNS/$n" --stages train \
     ${STEPS:+--param steps=$STEPS} >> "$RUNS/$n.log" 2>&1 < /dev/null &
   echo "$n: pid $!, log $RUNS/$n.log, curve $RUNS/$n/curve.csv"
