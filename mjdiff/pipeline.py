@@ -183,7 +183,8 @@ PRESETS.update({
     'cifar10_mnist_paper_pretrain': dict(_LONG, sigma_mode='shared', strategy='replace'),
 })
 PRESETS['cifar10_mnist_pm_cpu'] = dict(PRESETS['cifar10_mnist_pretrain'], init_from='pretrained', steps=100, warmup=1, lr=1e-4,
-                                       lr_decay=100, eval_every=0, milestone_every=0, strategy='guidance', guidance=2.0, joint_guidance=2.0)
+                                       lr_decay=100, eval_every=0, milestone_every=0, strategy='guidance', guidance=2.0, joint_guidance=2.0,
+                                       n_robust=50, latent_steps=10)      # all four stages in 30 min on 2 cores: the targets' counts, fewer robustness conditions
 
 def parse_value(key: str, text: str):
     "Parse `--param key=text` into the type of `RunConfig.key`; one-line errors."
