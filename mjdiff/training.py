@@ -305,8 +305,9 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
           evaluate=None) -> dict:
     """Train `D` on `data` (a `PairedDataset`) for `cfg.steps` steps, writing under `run_dir`:
     `checkpoints/last.pt` (and `prev.pt`, the one before), `config.json`, `train_log.csv`. Resumes from `last.pt` when
-    present (`resume`; an exported milestone there goes on inexactly, with a new optimizer); `init_from` starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early
-    after that many steps of this call (for tests of resume). `evaluate(step, ema, {'images', 'seconds'})` is called
+    present (`resume`; exported weights there go on inexactly, with a new optimizer and an LR re-warm-up); `init_from`
+    starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early after that many steps of this
+    call (for tests of resume). `evaluate(step, ema, {'images', 'seconds'})` is called
     every `cfg.eval_every` steps (the learning curve). Data-parallel when a process group is up (`init_distributed`).
     Holds the run directory's lock. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
     rank, _ = _dist()
