@@ -255,10 +255,10 @@ def truncate_log(path: Path, step: int):
     os.replace(tmp, path)
 
 # %% ../nbs/06_training.ipynb #c020b
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    "Learning rate of 0-based step `step`: linear warm-up, constant, linear decay to 0 over the last `cfg.lr_decay` steps (all if fewer)."
+def lr_at(step: int, cfg: TrainConfig, warm_from: int = 0) -> float:
+    "Learning rate of 0-based step `step`: linear warm-up from step `warm_from`, constant, linear decay to 0 over the last `cfg.lr_decay` steps (all if fewer)."
     decay = min(1.0, (cfg.steps - step) / min(cfg.lr_decay, cfg.steps)) if cfg.lr_decay else 1.0
-    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup)) * decay
+    return cfg.lr * min(1.0, (step - warm_from + 1) / max(1, cfg.warmup)) * decay
 
 # %% ../nbs/06_training.ipynb #c020c
 def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
@@ -333,7 +333,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         step, resumed, state = int(ck['step']), True, ck.get('state', {})
         if 'optimizer' in ck: opt.load_state_dict(ck['optimizer'])
         else:                                                 # an exported milestone in place of a lost run's state
-            state = {**state, 'rewarm_from': step}
+            state = {**state, 'warm_from': step}
             if rank == 0: print(f"[mjdiff] {ck_dir} holds exported weights only (step {step}): training goes on from the EMA weights with a new optimizer and a {cfg.warmup}-step LR warm-up (not an exact resume)", flush=True)
     elif init_from is not None:
         ck = load_checkpoint(init_from, map_location=device)
@@ -354,7 +354,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
     losses, n_img, w_start = [torch.tensor(v, device=device) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
     skipped, bad, saved = int(state.get('skipped', 0)), 0, step
-    rewarm = state.get('rewarm_from')                         # the step a run went on from exported weights, if it did
+    warm_from = int(state.get('warm_from', 0))                # where the LR warm-up starts: 0, or where a run went on from exported weights
 
     def save() -> bool:
         nonlocal saved
@@ -363,7 +363,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
         if ck_path.exists(): _keep_previous(ck_path)
         ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
-              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, **({'rewarm_from': rewarm} if rewarm is not None else {}),
+              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, 'warm_from': warm_from,
                         'window': {'losses': [float(l) for l in losses], 'images': n_img, 'seconds': elapsed() - w_start}}}
         atomic_save(ck, ck_path); saved = step
         if cfg.milestone_every and step % cfg.milestone_every == 0: atomic_save(export_weights(ck), ck_dir / f'ema_{step:07d}.pt')
@@ -395,7 +395,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         epoch, x_all = next(batches)
         sigma_all, eps_all = step_noise(step, cfg.batch_size, D, cfg, device, rank, world)
         torch.manual_seed(cfg.seed * 1_000_003 + step * 16 + rank + 8)          # dropout
-        lr = lr_at(step, cfg) * (min(1.0, (step - rewarm + 1) / max(1, cfg.warmup)) if rewarm is not None else 1.0)
+        lr = lr_at(step, cfg, warm_from)
         for pg in opt.param_groups: pg['lr'] = lr
         opt.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=device)
