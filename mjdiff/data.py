@@ -14,7 +14,7 @@ from .layout import Layout, LayoutError, Modality
 # %% auto #0
 __all__ = ['DEMO_CLASSES', 'SCENE_SHAPES', 'ImageSet', 'balanced_indices', 'to_float', 'to_uint8', 'PairedDataset', 'demo_layout',
            'make_digits', 'render_word', 'render_scene', 'make_rendered', 'demo_sets', 'demo_dataset', 'modality_image',
-           'show_batch', 'corrupt_noise', 'occlusion_mask', 'corrupt_occlude', 'typo', 'typo_words']
+           'show_batch', 'corrupt_noise', 'occlusion_mask', 'corrupt_occlude', 'typo', 'typo_words', 'misspelt_words']
 
 # %% ../nbs/01_data.ipynb #c006
 @dataclass
@@ -60,16 +60,18 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #c008
 class PairedDataset(torch.utils.data.Dataset):
-    "Items `(x [C,H,W] in [-1,1], class)` pairing every modality of `layout` by class."
+    """Items `(x [C,H,W] in [-1,1], class)` pairing every modality of `layout` by class. `corrupted`: for some modalities
+    a bank of corrupted items (e.g. misspelt words), paired by class like the clean ones (`get_batch(corrupted=True)`)."""
     def __init__(self, sets: Mapping[str, ImageSet], layout: Layout, class_map: Mapping[str, Sequence[int]] | None = None,
-                 anchor: str | None = None, seed: int = 0):
+                 anchor: str | None = None, seed: int = 0, corrupted: Mapping[str, ImageSet] | None = None):
         self.layout, self.seed = layout, seed
-        for n in sets:
+        for n in [*sets, *(corrupted or {})]:
             if n not in layout.slices: raise LayoutError(f"unknown modality {n!r}; this layout has {layout.names}")
         missing = [n for n in layout.names if n not in sets]
         if missing: raise LayoutError(f"no image set for modalities {missing}")
         self.sets = {n: sets[n] for n in layout.names}
-        for n, s in self.sets.items():
+        self.corrupted = dict(corrupted or {})
+        for n, s in [*self.sets.items(), *self.corrupted.items()]:
             want = (layout[n].channels, layout.size, layout.size)
             if tuple(s.images.shape[1:]) != want:
                 raise LayoutError(f"ImageSet {n!r}: expected items of shape {list(want)}, got {list(s.images.shape[1:])}")
@@ -80,7 +82,8 @@ class PairedDataset(torch.utils.data.Dataset):
             if len(cmap) != n_cls or max(cmap) >= len(self.sets[n].classes):
                 raise LayoutError(f"class_map[{n!r}] must map {n_cls} anchor classes into {len(self.sets[n].classes)} classes of {n!r}")
         self._pools = {n: s.by_class() for n, s in self.sets.items()}
-        for n, pools in self._pools.items():
+        self._cpools = {n: s.by_class() for n, s in self.corrupted.items()}
+        for n, pools in [*self._pools.items(), *self._cpools.items()]:
             empty = [k for k in set(self.class_map[n]) if len(pools[k]) == 0]
             if empty: raise LayoutError(f"modality {n!r} has no items of class(es) {empty} needed by the pairing")
         self.set_epoch(0)
@@ -92,24 +95,27 @@ class PairedDataset(torch.utils.data.Dataset):
     def __len__(self): return len(self.sets[self.anchor])
 
     def set_epoch(self, epoch: int):
-        "Re-draw every partner, deterministically from `(seed, epoch)`."
+        "Re-draw every partner (and corrupted partner), deterministically from `(seed, epoch)`."
         self.epoch = epoch
-        rng = np.random.default_rng([self.seed, epoch])
-        y = self.labels
-        self.partners = {}
-        for n in self.layout.names:
-            if n == self.anchor: self.partners[n] = np.arange(len(self)); continue
-            idx = np.empty(len(self), dtype=np.int64)
-            for k in range(len(self.classes)):
-                sel = np.flatnonzero(y == k)
-                pool = self._pools[n][self.class_map[n][k]]
-                idx[sel] = pool[rng.integers(0, len(pool), len(sel))]
-            self.partners[n] = idx
+        rng, rng_c = np.random.default_rng([self.seed, epoch]), np.random.default_rng([self.seed, epoch, 1])
+        self.partners = {n: np.arange(len(self)) if n == self.anchor else self._draw(self._pools[n], n, rng) for n in self.layout.names}
+        self.corrupt_partners = {n: self._draw(self._cpools[n], n, rng_c) for n in self.corrupted}
 
-    def get_batch(self, idx) -> tuple[torch.Tensor, torch.Tensor]:
-        "The joint batch `[B, C, H, W]` in [-1, 1] and anchor classes `[B]` (vectorised, no per-item loop)."
+    def _draw(self, pools, n, rng) -> np.ndarray:
+        "For every anchor item, a random index into the pool of its class under `class_map[n]`."
+        y, idx = self.labels, np.empty(len(self), dtype=np.int64)
+        for k in range(len(self.classes)):
+            sel = np.flatnonzero(y == k)
+            pool = pools[self.class_map[n][k]]
+            idx[sel] = pool[rng.integers(0, len(pool), len(sel))]
+        return idx
+
+    def get_batch(self, idx, corrupted: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """The joint batch `[B, C, H, W]` in [-1, 1] and anchor classes `[B]` (vectorised, no per-item loop); `corrupted`:
+        the modalities that have a corrupted bank show their corrupted partner instead."""
         idx = np.asarray(idx)
-        parts = [to_float(self.sets[n].images[self.partners[n][idx]]) for n in self.layout.names]
+        parts = [to_float(self.corrupted[n].images[self.corrupt_partners[n][idx]] if corrupted and n in self.corrupted
+                          else self.sets[n].images[self.partners[n][idx]]) for n in self.layout.names]
         return torch.cat(parts, 1), torch.as_tensor(self.labels[idx])
 
     def __getitem__(self, i):
@@ -261,3 +267,11 @@ def typo_words(labels, n_typos: int, seed: int = 0, classes: Sequence[str] = DEM
     rng = np.random.default_rng([seed, n_typos])
     imgs = np.stack([render_word(typo(classes[int(k)], n_typos, rng), rng, size)[None] for k in labels])
     return to_float(imgs)
+
+# %% ../nbs/01_data.ipynb #c016f
+def misspelt_words(n_per_class: int, seed: int, typos: Sequence[int] = (1, 2, 3), size: int = 32) -> ImageSet:
+    "A bank of `n_per_class` rendered class names per class, each with a number of typos drawn from `typos`."
+    rng = np.random.default_rng([seed, 2])
+    labels = np.repeat(np.arange(10), n_per_class)
+    imgs = np.stack([render_word(typo(DEMO_CLASSES[k], int(rng.choice(typos)), rng), rng, size)[None] for k in labels])
+    return ImageSet(imgs, labels, DEMO_CLASSES, 'word')

@@ -62,6 +62,7 @@ class RunConfig:
     p_known: float = _TRAIN.p_known
     p_absent: float = _TRAIN.p_absent
     p_occlude: float = _TRAIN.p_occlude
+    p_corrupt: float = _TRAIN.p_corrupt   # known words shown misspelt (demo: a bank of misspelt_words built for training)
     loss_balance: str = _TRAIN.loss_balance
     min_snr: float = _TRAIN.min_snr
     P_mean: float = _NOISE.P_mean
@@ -157,6 +158,8 @@ PRESETS: dict[str, dict] = {
     'demo_pretrain3': dict(init_from='outputs/demo_pretrain2/checkpoints/last.pt', steps=1500, lr=3e-4, warmup=100, lr_decay=1500, p_occlude=0.5),
     'demo_pretrain4': dict(init_from='outputs/demo_pretrain3/checkpoints/last.pt', steps=2000, lr=3e-4, warmup=100, lr_decay=2000,
                            p_occlude=0.8, p_known=0.4),
+    'demo_pretrain5': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt', steps=3000, lr=3e-4, warmup=100, lr_decay=3000,
+                           p_occlude=0.8, p_corrupt=0.5, p_known=0.4),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
@@ -231,11 +234,12 @@ def data_cache(cfg: RunConfig) -> Path:
 
 # %% ../nbs/09_pipeline.ipynb #c011c
 def run_dataset(cfg: RunConfig, split: str):
-    "The run's `PairedDataset` for `split`."
-    from mjdiff.data import PairedDataset
+    "The run's `PairedDataset` for `split`; training with `p_corrupt` on the demo also gets its bank of misspelt words."
+    from mjdiff.data import PairedDataset, misspelt_words
     layout, sets = run_sets(cfg, split)
     anchor = 'photo' if cfg.dataset == 'cifar10_mnist' else None
-    return PairedDataset(sets, layout, class_map=json.loads(cfg.class_map) if cfg.class_map else None, anchor=anchor, seed=cfg.seed)
+    corrupted = {'word': misspelt_words(cfg.n_per_class, cfg.seed)} if cfg.p_corrupt and cfg.dataset == 'demo' and split == 'train' else None
+    return PairedDataset(sets, layout, class_map=json.loads(cfg.class_map) if cfg.class_map else None, anchor=anchor, seed=cfg.seed, corrupted=corrupted)
 
 # %% ../nbs/09_pipeline.ipynb #c011d
 def resolve_init(cfg: RunConfig) -> Path | None:

@@ -19,8 +19,9 @@ from .networks import UNet, UNetConfig, n_params
 __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'LOG_FIELDS', 'check_fields', 'TrainConfig',
            'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config', 'state_mismatch',
            'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint', 'ema_update',
-           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'step_occlusion', 'init_distributed',
-           'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged', 'train', 'read_log', 'plot_loss']
+           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'step_occlusion', 'step_corruption',
+           'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged', 'train', 'read_log',
+           'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -43,7 +44,7 @@ POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0
 PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
 TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
                    weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
-                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
+                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, p_corrupt=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
                    max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1)
 
@@ -63,6 +64,7 @@ class TrainConfig:
     p_known: float = 0.25             # per_modality: otherwise, each modality's probability of σ = 0 (a known condition)
     p_absent: float = 0.1             # per_modality: each modality's probability of σ = σ_max (absent, for guidance)
     p_occlude: float = 0.0            # probability that a known (σ = 0) modality of an example is shown partly occluded
+    p_corrupt: float = 0.0            # probability that a known modality with a corrupted bank in the data (misspelt words) is shown corrupted
     loss_balance: str = 'channels'    # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
     min_snr: float = 0.0              # γ of a min-SNR-style cap on EDM's loss weight (0: none)
     precision: str = 'bf16'           # 'bf16' (autocast, CPU and CUDA: 1.6× faster here, same loss) or 'fp32'
@@ -82,8 +84,9 @@ class TrainConfig:
     def __post_init__(self):
         check_fields(self, TRAIN_RULES)
         if self.p_known + self.p_absent > 1: raise ValueError(f"parameters p_known + p_absent = {self.p_known + self.p_absent:g} must be ≤ 1")
-        if self.p_occlude and (self.sigma_mode != 'per_modality' or not self.p_known):
-            raise ValueError(f"parameter p_occlude={self.p_occlude:g} acts on known modalities, which need sigma_mode='per_modality' and p_known > 0")
+        for k in ('p_occlude', 'p_corrupt'):
+            if getattr(self, k) and (self.sigma_mode != 'per_modality' or not self.p_known):
+                raise ValueError(f"parameter {k}={getattr(self, k):g} acts on known modalities, which need sigma_mode='per_modality' and p_known > 0")
         if self.batch_size % self.grad_accum: raise ValueError(f"batch_size {self.batch_size} is not divisible by grad_accum {self.grad_accum}")
 
 # %% ../nbs/06_training.ipynb #c006c
@@ -181,19 +184,20 @@ def batch_indices(step: int, n: int, batch_size: int, seed: int, rank: int = 0, 
 
 # %% ../nbs/06_training.ipynb #c012b
 class StepBatches(torch.utils.data.Dataset):
-    "Item `step` → `(epoch, x [B/W, C, H, W])`: this rank's share of the batch of global step `step`."
-    def __init__(self, data, batch_size: int, seed: int, rank: int = 0, world: int = 1):
-        self.data, self.batch_size, self.seed, self.rank, self.world = data, batch_size, seed, rank, world
+    """Item `step` → `(epoch, x [B/W, C, H, W], x_corrupted)`: this rank's share of the batch of global step `step`;
+    `x_corrupted` (with `corrupted`, else None) is the same batch with the data's corrupted partners."""
+    def __init__(self, data, batch_size: int, seed: int, rank: int = 0, world: int = 1, corrupted: bool = False):
+        self.data, self.batch_size, self.seed, self.rank, self.world, self.corrupted = data, batch_size, seed, rank, world, corrupted
     def __getitem__(self, step: int):
         epoch, idx = batch_indices(step, len(self.data), self.batch_size, self.seed, self.rank, self.world)
         if getattr(self.data, 'epoch', epoch) != epoch: self.data.set_epoch(epoch)   # partners re-drawn per epoch
-        return epoch, self.data.get_batch(idx)[0]
+        return epoch, self.data.get_batch(idx)[0], self.data.get_batch(idx, corrupted=True)[0] if self.corrupted else None
 
 # %% ../nbs/06_training.ipynb #c012c
 def step_loader(data, cfg: TrainConfig, start: int, rank: int = 0, world: int = 1, pin_memory: bool = False):
     "Batches of steps `start … cfg.steps-1` in order; `cfg.num_workers` processes load ahead (0: in this process)."
     w = cfg.num_workers
-    return torch.utils.data.DataLoader(StepBatches(data, cfg.batch_size, cfg.seed, rank, world), batch_size=None,
+    return torch.utils.data.DataLoader(StepBatches(data, cfg.batch_size, cfg.seed, rank, world, corrupted=cfg.p_corrupt > 0), batch_size=None,
                                        sampler=range(start, cfg.steps), num_workers=w, pin_memory=pin_memory,
                                        prefetch_factor=2 if w else None, persistent_workers=False)
 
@@ -224,6 +228,15 @@ def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainCon
     sq = (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None, None]) & (cols < (c0 + side)[..., None, None])
     occ = (sq & hit[..., None, None])[rank::world].to(sigma.device) & (sigma == 0)[..., None, None]      # [B/W, M, H, W], known modalities only
     return occ.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
+
+# %% ../nbs/06_training.ipynb #c016s
+def step_corruption(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, names: list[str], rank: int = 0, world: int = 1) -> torch.Tensor | None:
+    "`[B/W, C]` bool, True on the channels of the known modalities among `names` shown corrupted at global step `step` (None when `p_corrupt` is 0)."
+    if not cfg.p_corrupt: return None
+    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 16 + 10)
+    has = torch.tensor([m.name in names for m in layout.modalities])
+    hit = ((torch.rand(len(sigma) * world, layout.M, generator=g) < cfg.p_corrupt) & has)[rank::world].to(sigma.device) & (sigma == 0)
+    return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
 
 # %% ../nbs/06_training.ipynb #c018
 def init_distributed(device: str = 'auto') -> tuple[int, int]:
@@ -318,6 +331,8 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
 def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate) -> dict:
     ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
+    banks = list(getattr(data, 'corrupted', {}))
+    if cfg.p_corrupt and not banks: raise ValueError(f"parameter p_corrupt={cfg.p_corrupt:g} needs corrupted items of some modality in the data (the demo's misspelt words); this dataset has none")
     device = get_device(cfg.device)
     if cfg.batch_size % (world * cfg.grad_accum): raise ValueError(f"batch_size {cfg.batch_size} must divide by processes × grad_accum = {world * cfg.grad_accum}")
     D = D.to(device)
@@ -392,7 +407,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     check()                                                   # step 0 of a new run; a resumed run's step if not yet measured
     D.train()
     while step < cfg.steps and (stop_after is None or done_here < stop_after):
-        epoch, x_all = next(batches)
+        epoch, x_all, xc_all = next(batches)
         sigma_all, eps_all = step_noise(step, cfg.batch_size, D, cfg, device, rank, world)
         torch.manual_seed(cfg.seed * 1_000_003 + step * 16 + rank + 8)          # dropout
         lr = lr_at(step, cfg, warm_from)
@@ -400,6 +415,8 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         opt.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=device)
         occ_all = step_occlusion(step, sigma_all, D.layout, cfg, rank, world)
+        if (hit := step_corruption(step, sigma_all, D.layout, cfg, banks, rank, world)) is not None:
+            x_all = torch.where(hit[..., None, None].to(x_all.device), xc_all, x_all)    # known modalities shown corrupted
         micro = list(zip(x_all.tensor_split(cfg.grad_accum), sigma_all.tensor_split(cfg.grad_accum), eps_all.tensor_split(cfg.grad_accum),
                          occ_all.tensor_split(cfg.grad_accum) if occ_all is not None else [None] * cfg.grad_accum))
         for i, (x, sigma, eps, occ) in enumerate(micro):

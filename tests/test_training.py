@@ -104,15 +104,19 @@ def test_sigkill_during_checkpoint_write_keeps_previous(tmp_path):
     assert mid_write >= 3, f"only {mid_write} of 4 kills landed mid-write"
     assert remove_stale_tmp(ck) >= 1 and not list(tmp_path.glob('.last.pt.*.tmp'))
 
-def test_occluded_conditions_train_and_resume(data, tmp_path, monkeypatch):
-    "`p_occlude` shows known modalities partly at −1 (never a noisy one); it changes the weights and resumes bit for bit."
+def _spy_inputs(monkeypatch, data):
+    "`(seen, init, cfg)`: the (x, σ) of every loss call go to `seen`; fixed initial weights; a 4-step config with many known modalities."
     import mjdiff.training as T
     seen, edm = [], T.edm_loss
     def spy(D, x, sigma, *a, **k):
         seen.append((x.detach().clone(), sigma.clone())); return edm(D, x, sigma, *a, **k)
     monkeypatch.setattr(T, 'edm_loss', spy)
     torch.manual_seed(0); init = build_model(data.layout, TINY).state_dict()
-    cfg = TrainConfig(steps=4, batch_size=16, warmup=1, log_every=1, ckpt_every=2, p_known=0.6, p_shared=0.0, seed=2)
+    return seen, init, TrainConfig(steps=4, batch_size=16, warmup=1, log_every=1, ckpt_every=2, p_known=0.6, p_shared=0.0, seed=2)
+
+def test_occluded_conditions_train_and_resume(data, tmp_path, monkeypatch):
+    "`p_occlude` shows known modalities partly at −1 (never a noisy one); it changes the weights and resumes bit for bit."
+    seen, init, cfg = _spy_inputs(monkeypatch, data)
     _run(data, cfg, tmp_path / 'plain', init); plain = seen[:]; seen.clear()
     occ = TrainConfig(**{**asdict(cfg), 'p_occlude': 0.9})
     _run(data, occ, tmp_path / 'occ', init); hidden = seen[:]; seen.clear()
@@ -125,3 +129,26 @@ def test_occluded_conditions_train_and_resume(data, tmp_path, monkeypatch):
     assert any(not torch.equal(v, b['model'][k]) for k, v in a['model'].items())
     _run(data, occ, tmp_path / 'half', init, stop_after=2); _run(data, occ, tmp_path / 'half', init)
     _same(b['model'], load_checkpoint(tmp_path / 'half/checkpoints/last.pt')['model'], 'model')
+
+def test_corrupted_conditions_train_and_resume(tmp_path, monkeypatch):
+    "`p_corrupt` swaps known words (only) for misspelt partners of the same class; refused without a bank; resumes bit for bit."
+    from mjdiff.data import PairedDataset, demo_sets, demo_layout, misspelt_words, to_float
+    data = PairedDataset(demo_sets('train', 6), demo_layout(), corrupted={'word': misspelt_words(6, seed=0)})
+    bank = data.corrupted['word'].images
+    seen, init, cfg = _spy_inputs(monkeypatch, data)
+    _run(data, cfg, tmp_path / 'plain', init); plain = seen[:]; seen.clear()
+    bad = TrainConfig(**{**asdict(cfg), 'p_corrupt': 0.9})
+    _run(data, bad, tmp_path / 'bad', init); shown = seen[:]; seen.clear()
+    word = data.layout.slices['word']
+    for (x0, s0), (x1, s1) in zip(plain, shown):
+        assert torch.equal(s0, s1)
+        changed = (x0 != x1).flatten(2).any(2)                              # [B, C]
+        known = data.layout.channel_sigma(s0)[:, :, 0, 0] == 0
+        assert not (changed & ~known).any() and changed[:, word].any() and not changed[:, :word.start].any() and not changed[:, word.stop:].any()
+        for w in x1[changed[:, word.start], word]:                          # every swapped word is an item of the bank
+            assert (to_float(bank) == w).flatten(1).all(1).any()
+    a, b = load_checkpoint(tmp_path / 'plain/checkpoints/last.pt'), load_checkpoint(tmp_path / 'bad/checkpoints/last.pt')
+    assert any(not torch.equal(v, b['model'][k]) for k, v in a['model'].items())
+    _run(data, bad, tmp_path / 'half', init, stop_after=2); _run(data, bad, tmp_path / 'half', init)
+    _same(b['model'], load_checkpoint(tmp_path / 'half/checkpoints/last.pt')['model'], 'model')
+    with pytest.raises(ValueError, match='needs corrupted items'): _run(demo_dataset('train', n_per_class=6), bad, tmp_path / 'none', init)
