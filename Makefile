@@ -10,7 +10,7 @@ PARAMS ?=
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mjdiff-installed
 
-.PHONY: install reproduce test sync demo-checkpoint cifar-checkpoint demo-screenshot clean-outputs docs browser-deps
+.PHONY: install reproduce test sync demo-checkpoint cifar-checkpoint cifar-paper-checkpoint demo-screenshot clean-outputs docs browser-deps
 
 $(STAMP): setup.py settings.ini
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,10 +41,16 @@ browser-deps: install
 	  || echo "browser-deps: pip install playwright failed; tests/test_browser.py will skip"
 
 # Rebuild the CIFAR-10 × MNIST weights from scratch (preset cifar10_mnist_pretrain: 1,000,000 pairs, many hours on
-# 2 CPU cores; stopped, the same command resumes it exactly), then strip them to EMA weights.
+# 2 CPU cores; stopped, the same command resumes it exactly; PARAMS=steps=10000 stops at the shipped weights' step),
+# then strip them to EMA weights. cifar-paper-checkpoint: the same for the paper's method (cifar10_mnist_paper_pretrain),
+# whose weights are kept so that its long run survives a lost machine.
 cifar-checkpoint: install
-	$(BIN)/mjdiff reproduce --preset cifar10_mnist_pretrain --out outputs/cifar10_mnist_pretrain --stages train
+	$(BIN)/mjdiff reproduce --preset cifar10_mnist_pretrain --out outputs/cifar10_mnist_pretrain --stages train $(foreach p,$(PARAMS),--param $(p))
 	$(BIN)/mjdiff export-checkpoint outputs/cifar10_mnist_pretrain/checkpoints/last.pt mjdiff/assets/cifar10_mnist.pt
+
+cifar-paper-checkpoint: install
+	$(BIN)/mjdiff reproduce --preset cifar10_mnist_paper_pretrain --out outputs/cifar10_mnist_paper_pretrain --stages train $(foreach p,$(PARAMS),--param $(p))
+	$(BIN)/mjdiff export-checkpoint outputs/cifar10_mnist_paper_pretrain/checkpoints/last.pt mjdiff/assets/cifar10_mnist_paper.pt
 
 # The front page's picture of the interactive demo: the browser test (tests/test_browser.py) on the shipped demo
 # weights, after training their classifiers once (cached), writes nbs/images/demo_app.png.

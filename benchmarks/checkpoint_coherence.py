@@ -1,12 +1,14 @@
 """Quick coherence check of one checkpoint (e.g. an intermediate `last.pt` of `demo_pretrain`, copied aside, or a milestone of the long runs).
 
-    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--strategy exact] [--w 0] [--joint-w 0] [--steps 18] [--cache DIR] [--clf-epochs E]
+    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--n-joint 3n] [--strategy exact] [--w 0] [--joint-w 0] [--steps 18] [--cache DIR] [--clf-epochs E]
 
-Joint coherence of 3·n joint samples (joint guidance of weight `--joint-w`) and conditional coherence of every ordered pair on n held-out conditions per
-modality (balanced over classes), Heun sampler, on the data of `--preset` (default: the embedded demo data) with that preset's data settings
-(`--preset cifar10_mnist_pm_cpu`: CIFAR-10 × MNIST from ../shared/data).
+Joint coherence and class balance (per modality) of `--n-joint` joint samples (default 3·n; 0: none) with joint guidance of weight `--joint-w`, and conditional coherence of every
+ordered pair on n held-out conditions per modality (balanced over classes; n = 0: none) with strategy `--strategy` and guidance `--w`, Heun
+sampler, on the data of `--preset` (default: the embedded demo data) with that preset's data settings (`--preset cifar10_mnist_pm_cpu`:
+CIFAR-10 × MNIST from ../shared/data). `--w` and `--joint-w` take comma-separated lists (a guidance sweep: `--strategy guidance --w 0,1,2,3,4`):
+one line per weight, the same conditions, seeds and classifiers for each.
 The evaluation classifiers are trained once and cached in `--cache` (default `outputs/checkpoint_coherence/<preset>`).
-Prints one JSON line. Cheaper and noisier than the pipeline's stages (n = 30: ±0.09 per pair).
+Prints JSON lines. Cheaper and noisier than the pipeline's stages (n = 30: ±0.09 per pair).
 """
 import argparse, json, time
 from pathlib import Path
@@ -14,13 +16,14 @@ import torch
 from mjdiff.pipeline import resolve_config, run_sets, run_class_maps, cross_modal_samples, pairwise_coherence
 from mjdiff.training import load_model
 from mjdiff.sampling import joint_sample, SAMPLERS
-from mjdiff.metrics import train_or_load_classifiers, predict, joint_coherence
+from mjdiff.metrics import train_or_load_classifiers, predict, joint_coherence, class_balance
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('ckpt'); ap.add_argument('--preset', default='demo', help='whose data and evaluation classifiers'); ap.add_argument('--n', type=int, default=30); ap.add_argument('--steps', type=int, default=18)
-    ap.add_argument('--strategy', default='exact'); ap.add_argument('--w', type=float, default=0.0)
-    ap.add_argument('--joint-w', type=float, default=0.0, help='joint guidance weight of the joint samples')
+    ap.add_argument('--n-joint', type=int, default=None, help='joint samples (default 3·n; 0: none)')
+    ap.add_argument('--strategy', default='exact'); ap.add_argument('--w', type=weights, default=(0.0,), help='guidance weight(s) of the conditionals, e.g. 0,1,2')
+    ap.add_argument('--joint-w', type=weights, default=(0.0,), help='joint guidance weight(s) of the joint samples')
     ap.add_argument('--cache', default=None, help='default outputs/checkpoint_coherence/<preset>'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--clf-epochs', type=int, default=None, help="evaluation classifiers' epochs (default: the pipeline's)")
     a = ap.parse_args(argv)
@@ -28,14 +31,22 @@ def main(argv=None):
     D = load_model(a.ckpt)
     layout, train = run_sets(cfg, 'train'); _, held = run_sets(cfg, 'heldout'); maps = run_class_maps(cfg, layout)
     clfs, _ = train_or_load_classifiers(train, held, Path(a.cache or f'outputs/checkpoint_coherence/{a.preset}'), epochs=a.clf_epochs or cfg.clf_epochs, seed=a.seed, verbose=False)
-    res = {}
+    n_joint = 3 * a.n if a.n_joint is None else a.n_joint
+    def report(**res):
+        print(json.dumps({'checkpoint': str(a.ckpt), **{k: (round(float(v), 3) if isinstance(v, float) else v) for k, v in res.items()},
+                          'seconds': round(time.time() - t0)}), flush=True)
     with torch.no_grad():
-        parts = layout.split(joint_sample(D, 3 * a.n, steps=a.steps, w=a.joint_w, generator=torch.Generator().manual_seed(a.seed)))
-        res['joint'] = joint_coherence({m: predict(clfs[m], parts[m]) for m in layout.names}, maps)
-        gen = cross_modal_samples(D, held, a.n, a.seed, strategy=a.strategy, sampler=SAMPLERS['heun'], steps=a.steps, w=a.w)
-    res.update(pairwise_coherence(layout, gen, clfs, maps))
-    pairs = [v for k, v in res.items() if '->' in k]
-    print(json.dumps({'checkpoint': str(a.ckpt), **{k: round(float(v), 3) for k, v in res.items()},
-                      'mean_conditional': round(float(sum(pairs) / len(pairs)), 3), 'seconds': round(time.time() - t0)}), flush=True)
+        for jw in a.joint_w if n_joint else ():
+            parts = layout.split(joint_sample(D, n_joint, steps=a.steps, w=jw, generator=torch.Generator().manual_seed(a.seed)))
+            preds = {m: predict(clfs[m], parts[m]) for m in layout.names}
+            report(joint_w=jw, n_joint=n_joint, joint=joint_coherence(preds, maps),
+                   **{f'balance_{m}': class_balance(p, len(maps[m])) for m, p in preds.items()})
+        for w in a.w if a.n else ():
+            res = pairwise_coherence(layout, cross_modal_samples(D, held, a.n, a.seed, strategy=a.strategy, sampler=SAMPLERS['heun'], steps=a.steps, w=w), clfs, maps)
+            report(strategy=a.strategy, w=w, n=a.n, **res, mean_conditional=sum(res.values()) / len(res))
+
+def weights(text: str) -> tuple:
+    "'2' or '0,1,2' → (2.0,) or (0.0, 1.0, 2.0)."
+    return tuple(float(v) for v in text.split(','))
 
 if __name__ == '__main__': main()

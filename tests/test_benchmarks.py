@@ -44,15 +44,20 @@ def test_sampling_resume(tiny_run, tmp_path):
     assert 'resuming: 0 of 12 rows' in r.stdout                          # another --n: nothing is reused
 
 def test_checkpoint_coherence(tmp_path):
-    "The quick checkpoint check on the shipped demo weights (joint guidance on): joint + all 6 ordered pairs, and their mean."
+    """The quick checkpoint check on the shipped demo weights: joint coherence (joint guidance on), then a guidance sweep —
+    one line per weight, each with all 6 ordered pairs and their mean."""
     import json
     r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--joint-w', '2',
-            '--clf-epochs', '1', '--cache', str(tmp_path))
-    res = json.loads(r.stdout.strip().splitlines()[-1])
-    pairs = {k: v for k, v in res.items() if '->' in k}
-    assert set(pairs) == {f'{a}->{b}' for a in ('digit', 'word', 'scene') for b in ('digit', 'word', 'scene') if a != b}
-    assert all(0 <= v <= 1 for v in [*pairs.values(), res['joint']])
-    assert abs(res['mean_conditional'] - sum(pairs.values()) / 6) < 2e-3
+            '--strategy', 'guidance', '--w', '0,2', '--clf-epochs', '1', '--cache', str(tmp_path))
+    joint, *sweep = [json.loads(l) for l in r.stdout.strip().splitlines()]
+    assert joint['joint_w'] == 2 and joint['n_joint'] == 30 and 0 <= joint['joint'] <= 1
+    assert all(0 < joint[f'balance_{m}'] <= 1 for m in ('digit', 'word', 'scene'))
+    assert [res['w'] for res in sweep] == [0, 2] and all(res['strategy'] == 'guidance' and res['n'] == 10 for res in sweep)
+    for res in sweep:
+        pairs = {k: v for k, v in res.items() if '->' in k}
+        assert set(pairs) == {f'{a}->{b}' for a in ('digit', 'word', 'scene') for b in ('digit', 'word', 'scene') if a != b}
+        assert all(0 <= v <= 1 for v in pairs.values())
+        assert abs(res['mean_conditional'] - sum(pairs.values()) / 6) < 2e-3
     assert any(tmp_path.iterdir())                                        # the evaluation classifiers were cached
 
 def test_joint_guidance(tiny_run, tmp_path):
@@ -69,3 +74,17 @@ def test_gpu_check_runs_on_the_cpu(tmp_path):
     "The prepared CUDA check (benchmarks/gpu_check.sh on a GPU machine) itself runs: here on the CPU with a small network."
     r = run('benchmarks/gpu_check.py', '--device', 'cpu', '--minutes', '0.1', '--quick', '--out', str(tmp_path))
     assert '6 passed, 0 failed' in r.stdout and '| bf16 |' in r.stdout and '| fp32 |' in r.stdout, r.stdout[-2000:]
+
+def test_coherence_trend(tmp_path):
+    "The trend script on points that lie exactly on 0.1 + 0.1·ln x: the fit, its value at 15 CPU-hours, where each target is reached, the figure."
+    import math
+    pts = tmp_path / 'points.csv'
+    xs = [1.0, math.e, math.e ** 2]
+    pts.write_text('images,cpu_hours,photo->digit,digit->photo,joint,source\n' + ''.join(
+        f'{100000 * (i + 1)},{x},{0.1 + 0.1 * math.log(x)},{0.1 + 0.1 * math.log(x)},0.2,test\n' for i, x in enumerate(xs)))
+    r = run('benchmarks/coherence_trend.py', '--points', str(pts), '--out', str(tmp_path / 'out'))
+    rows = {l.split('|')[1].strip(): [c.strip() for c in l.split('|')[2:-1]] for l in r.stdout.splitlines() if l.startswith('| ') and '->' in l or l.startswith('| joint')}
+    assert rows['photo->digit'][1] == '0.100 + 0.100·ln x' and rows['photo->digit'][2] == f'{0.1 + 0.1 * math.log(15):.2f}'
+    assert rows['photo->digit'][4] == f'{math.exp(5):.0f}' and rows['digit->photo'][4] == f'{math.exp(3):.0f}'   # 0.6 at e⁵, 0.4 at e³
+    assert rows['joint'][4] == 'never (no rise)'
+    assert (tmp_path / 'out' / 'coherence_trend.png').is_file()

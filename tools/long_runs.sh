@@ -7,6 +7,7 @@
 #   STEPS=31250 tools/long_runs.sh ours      # train on to 31,250 steps (2,000,000 pairs)
 #   FROM=mjdiff/assets/cifar10_mnist.pt tools/long_runs.sh ours   # a lost run: go on from exported weights (a milestone
 #                                            # ema_*.pt or the shipped asset), inexactly (new optimizer, LR re-warm-up)
+#   FROM=mjdiff/assets/cifar10_mnist_paper.pt tools/long_runs.sh paper   # the same for the paper's method (its kept weights)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-$(dirname "$ROOT")/runs/long}
