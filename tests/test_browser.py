@@ -114,6 +114,8 @@ def test_demo_notebook_generates_in_the_browser(lab, tmp_path):
                 const img = el && (el.tagName === 'IMG' ? el : el.querySelector('img'));
                 return img && img.complete && img.naturalWidth > 0 && img.offsetParent !== null;
             }""")
+            # the image and the status line are two widget messages: on a loaded machine the image can show first
+            page.wait_for_function("() => { const s = document.querySelector('.mjdiff-status'); return s && !s.innerText.includes('generating'); }")
             status = page.locator('.mjdiff-status').inner_text()
             assert 'samples given digit (guidance w=2' in status, status
             size = page.evaluate("() => { const el = document.querySelector('.mjdiff-result'); return [el.naturalWidth, el.naturalHeight]; }")
