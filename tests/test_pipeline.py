@@ -120,6 +120,20 @@ def test_cifar10_mnist_stages_on_real_data(tmp_path, decode_cache):
     assert {'cross_modal_grid_digit_to_photo', 'cross_modal_grid_photo_to_digit', 'cross_modal_robustness'} <= figs
 
 
+def test_kept_cifar_weights_are_ema_of_their_method():
+    """The two CIFAR-10 × MNIST weight files in mjdiff/assets: EMA-only exports (no optimizer state), within the 20 MB budget,
+    loadable, each of its method — ours per-modality σ, the paper's long run (kept so that it survives a lost machine) shared σ."""
+    import torch
+    from mjdiff.training import load_model, pretrained_path
+    for name, mode in (('cifar10_mnist', 'per_modality'), ('cifar10_mnist_paper', 'shared')):
+        p = pretrained_path(name)
+        assert p.stat().st_size < 20e6, p
+        ck = torch.load(p, weights_only=True, map_location='cpu')
+        assert ck['config']['train']['sigma_mode'] == mode and ck['step'] > 0 and 'optimizer' not in ck, (name, ck.keys())
+        D = load_model(p)
+        assert D.layout.names == ['photo', 'digit'] and D.layout.size == 32
+
+
 def test_every_sampler_with_every_strategy(tiny_run):
     "Each sampler × strategy, chosen by the pipeline's string parameters as papermill passes them, samples the tiny model."
     import torch
