@@ -17,7 +17,8 @@ __all__ = ['SIGMA_MODES', 'LOSS_BALANCES', 'Denoiser', 'NoiseConfig', 'precond_c
 
 # %% ../nbs/03_diffusion.ipynb #c005
 class Denoiser(Protocol):
-    "The one contract: `D(x [B,C,H,W], sigma [B,M]) -> denoised [B,C,H,W]`."
+    """The one contract: `D(x [B,C,H,W], sigma [B,M]) -> denoised [B,C,H,W]`. A denoiser with `pixel_known = True` also
+    takes `known` `[B,C,H,W]` bool: observed pixels, clean (σ = 0 there; the modality's σ on the others)."""
     layout: Layout
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor: ...
 
@@ -41,12 +42,17 @@ def precond_coefficients(sigma: torch.Tensor, sigma_data: float = 0.5):
 
 # %% ../nbs/03_diffusion.ipynb #c007b
 class Precond(nn.Module):
-    "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])`."
+    "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)` with a mask input)."
     def __init__(self, net: nn.Module, layout: Layout, noise: NoiseConfig | None = None):
         super().__init__()
         self.net, self.layout, self.noise = net, layout, noise or NoiseConfig()
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    @property
+    def pixel_known(self) -> bool:
+        "Whether `known` pixel masks reach the network (one built with `mask_input`)."
+        return bool(getattr(getattr(self.net, 'cfg', None), 'mask_input', False))
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
         self.layout.validate(x, check_range=False)                              # shape only: x may be noisy
         sigma = torch.as_tensor(sigma, device=x.device).to(torch.float32)
         if sigma.ndim < 2:
@@ -55,10 +61,13 @@ class Precond(nn.Module):
         if sigma.shape != (x.shape[0], self.layout.M):
             raise LayoutError(f"sigma must be [{x.shape[0]}, {self.layout.M}] (one per modality), got {list(sigma.shape)}")
         s = self.layout.channel_sigma(sigma)                                   # [B, C, 1, 1]
+        if known is not None:
+            if not self.pixel_known: raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): a partly observed condition needs replacement")
+            s = torch.where(known.to(x.device), torch.zeros((), device=x.device), s)          # [B, C, H, W]: σ = 0 on observed pixels
         c_skip, c_out, c_in = precond_coefficients(s, self.noise.sigma_data)
         c_noise = sigma.clamp(min=self.noise.sigma_min).log() / 4               # [B, M], finite
-        known = sigma == 0
-        F_x = self.net((c_in * x).to(torch.float32), c_noise, known)
+        extra = ((s == 0).expand_as(x),) if self.pixel_known else ()            # the map of observed pixels, whole known modalities included
+        F_x = self.net((c_in * x).to(torch.float32), c_noise, sigma == 0, *extra)
         return c_skip * x + c_out * F_x.to(torch.float32)
 
 # %% ../nbs/03_diffusion.ipynb #c011
@@ -96,13 +105,16 @@ def add_noise(x: torch.Tensor, sigma: torch.Tensor, layout: Layout, generator: t
 
 # %% ../nbs/03_diffusion.ipynb #c014b
 def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: float = 0.5,
-             generator: torch.Generator | None = None, eps: torch.Tensor | None = None) -> torch.Tensor:
-    "Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities. `eps`: the noise, if drawn by the caller."
+             generator: torch.Generator | None = None, eps: torch.Tensor | None = None, known: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities and on observed pixels `known`
+    `[B, C, H, W]` (kept clean; for a denoiser with a mask input). `eps`: the noise, if drawn by the caller."""
     layout = D.layout
     s = layout.channel_sigma(sigma).to(x.device)
+    if known is not None: s = torch.where(known.to(x.device), torch.zeros((), device=x.device), s)
     weight = torch.where(s > 0, (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2, torch.zeros_like(s))
-    x_noisy = add_noise(x, sigma.to(x.device), layout, generator) if eps is None else x + s.to(x.dtype) * eps
-    denoised = D(x_noisy, sigma.to(x.device))
+    if eps is None: eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if generator is not None else torch.randn_like(x)
+    x_noisy = x + s.to(x.dtype) * eps                                          # add_noise's x + σ ε, per pixel
+    denoised = D(x_noisy, sigma.to(x.device)) if known is None else D(x_noisy, sigma.to(x.device), known)
     return weight * (denoised - x) ** 2
 
 # %% ../nbs/03_diffusion.ipynb #c016b
@@ -124,16 +136,19 @@ def reduce_loss(loss: torch.Tensor, sigma: torch.Tensor, layout: Layout, balance
 
 # %% ../nbs/03_diffusion.ipynb #c018
 class GaussianDenoiser(nn.Module):
-    "Exact `D(x, sigma)` for data `N(mu, Sigma)` over the flattened `[C, H, W]` of `layout` (float64 inside)."
+    "Exact `D(x, sigma, known=None)` for data `N(mu, Sigma)` over the flattened `[C, H, W]` of `layout` (float64 inside)."
+    pixel_known = True
     def __init__(self, layout: Layout, mu: torch.Tensor, Sigma: torch.Tensor):
         super().__init__()
         self.layout = layout
         self.register_buffer('mu', mu.double().flatten()); self.register_buffer('Sigma', Sigma.double())
         self.shape = (layout.channels, layout.size, layout.size)
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
         B = x.shape[0]
-        s2 = (self.layout.channel_sigma(sigma.double()).expand(B, *self.shape) ** 2).reshape(B, -1)  # [B, d]
+        s2 = self.layout.channel_sigma(sigma.double()).expand(B, *self.shape) ** 2                 # [B, C, H, W]
+        if known is not None: s2 = torch.where(known.to(x.device).expand(B, *self.shape), 0., s2)   # observed pixels: σ = 0
+        s2 = s2.reshape(B, -1)
         r = x.double().reshape(B, -1) - self.mu
         K = self.Sigma + torch.diag_embed(s2)                                                       # [B, d, d]
         out = x.double().reshape(B, -1) - s2 * torch.linalg.solve(K, r.unsqueeze(-1)).squeeze(-1)

@@ -13,7 +13,7 @@ from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
 __all__ = ['UNetConfig', 'PositionalEmbedding', 'SigmaEmbedding', 'ResBlock', 'AttnBlock', 'EmbSequential', 'UNet', 'Downsample',
-           'Upsample', 'n_params']
+           'Upsample', 'n_params', 'grow_mask_input']
 
 # %% ../nbs/04_networks.ipynb #c005
 @dataclass
@@ -26,6 +26,7 @@ class UNetConfig:
     dropout: float = 0.1              # dropout inside each residual block
     noise_channels: int = 32          # sinusoidal embedding size per modality
     checkpointing: bool = False       # activation checkpointing: less memory, ~30 % more compute
+    mask_input: bool = False          # also read the map of observed pixels (C more input channels): partly observed conditions
 
     def __post_init__(self):
         self.channel_mult, self.attn_resolutions = tuple(self.channel_mult), tuple(self.attn_resolutions)
@@ -102,13 +103,13 @@ class EmbSequential(nn.ModuleList):
 
 # %% ../nbs/04_networks.ipynb #c011
 class UNet(nn.Module):
-    "`F(x [B,C,H,W], c_noise [B,M], known [B,M]) -> [B,C,H,W]`."
+    "`F(x [B,C,H,W], c_noise [B,M], known [B,M], pixel_known [B,C,H,W] if cfg.mask_input) -> [B,C,H,W]`."
     def __init__(self, channels: int, M: int, resolution: int = 32, cfg: UNetConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or UNetConfig()
         ch, emb_dim = cfg.model_channels, 4 * cfg.model_channels
         self.emb = SigmaEmbedding(M, cfg.noise_channels, emb_dim)
-        self.conv_in = nn.Conv2d(channels, ch, 3, padding=1)
+        self.conv_in = nn.Conv2d(channels * (2 if cfg.mask_input else 1), ch, 3, padding=1)
         self.down, skips, res, cur = nn.ModuleList(), [ch], resolution, ch
         for level, mult in enumerate(cfg.channel_mult):
             for _ in range(cfg.num_blocks):
@@ -133,7 +134,10 @@ class UNet(nn.Module):
             return checkpoint(block, h, emb, use_reentrant=False)
         return block(h, emb)
 
-    def forward(self, x, c_noise, known):
+    def forward(self, x, c_noise, known, pixel_known=None):
+        if self.cfg.mask_input:
+            if pixel_known is None: raise ValueError("this network reads the map of observed pixels (mask_input): pass pixel_known [B, C, H, W]")
+            x = torch.cat([x, pixel_known.to(x.dtype).expand_as(x)], 1)
         emb = self.emb(c_noise, known)
         h = self.conv_in(x); hs = [h]
         for blk in self.down:
@@ -160,3 +164,12 @@ class Upsample(nn.Module):
 def n_params(m: nn.Module) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)
+
+# %% ../nbs/04_networks.ipynb #c011e
+def grow_mask_input(sd: dict, net: UNet) -> dict:
+    "Weights `sd` of a network without a mask input (bare or inside a `Precond`), made to fit `net` (with one): zero weights for the map."
+    out = dict(sd)
+    for k, w in sd.items():
+        if k.endswith('conv_in.weight') and w.ndim == 4 and 2 * w.shape[1] == net.conv_in.weight.shape[1]:
+            out[k] = torch.cat([w, torch.zeros_like(w)], 1)
+    return out

@@ -48,6 +48,7 @@ class RunConfig:
     dropout: float = _NET.dropout
     noise_channels: int = _NET.noise_channels
     checkpointing: bool = _NET.checkpointing
+    mask_input: bool = _NET.mask_input    # the network also reads the map of observed pixels (exact partly observed conditions)
     # training (defaults: TrainConfig's and, for the σ density, NoiseConfig's)
     steps: int = _TRAIN.steps
     batch_size: int = _TRAIN.batch_size
@@ -63,6 +64,7 @@ class RunConfig:
     p_absent: float = _TRAIN.p_absent
     p_occlude: float = _TRAIN.p_occlude
     p_corrupt: float = _TRAIN.p_corrupt   # known words shown misspelt (demo: a bank of misspelt_words built for training)
+    p_mask: float = _TRAIN.p_mask         # noisy modalities shown partly observed (a network with mask_input)
     loss_balance: str = _TRAIN.loss_balance
     min_snr: float = _TRAIN.min_snr
     P_mean: float = _NOISE.P_mean
@@ -160,6 +162,8 @@ PRESETS: dict[str, dict] = {
                            p_occlude=0.8, p_known=0.4),
     'demo_pretrain5': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt', steps=3000, lr=3e-4, warmup=100, lr_decay=3000,
                            p_occlude=0.8, p_corrupt=0.5, p_known=0.4),
+    'demo_pretrain6': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt', mask_input=True, steps=2000, lr=3e-4, warmup=100,
+                           lr_decay=2000, p_mask=0.5, p_occlude=0.8, p_known=0.4),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,

@@ -15,8 +15,8 @@ __all__ = ['STRATEGIES', 'SAMPLERS', 'get_sigmas_karras', 'get_sigmas_linear', '
            'levels', 'to_d', 'denoise', 'noise_config', 'CountingDenoiser', 'sample_euler', 'sample_heun',
            'sample_dpmpp_2m', 'check_non_increasing', 'reverse_sde_step', 'sample_euler_maruyama', 'modality_norm',
            'langevin_step_size', 'sample_pc', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'drop_modalities',
-           'GuidedDenoiser', 'JointGuidedDenoiser', 'estimate_noise_level', 'check_sampling', 'default_sigmas',
-           'conditional_sample', 'joint_sample']
+           'GuidedDenoiser', 'JointGuidedDenoiser', 'MaskedDenoiser', 'estimate_noise_level', 'check_sampling',
+           'default_sigmas', 'conditional_sample', 'joint_sample']
 
 # %% ../nbs/05_sampling.ipynb #c006
 def get_sigmas_karras(n: int, sigma_min: float = 0.002, sigma_max: float = 80., rho: float = 7., device=None) -> torch.Tensor:
@@ -77,12 +77,13 @@ def noise_config(denoiser) -> NoiseConfig:
 
 # %% ../nbs/05_sampling.ipynb #c012b
 class CountingDenoiser:
-    "Wrap `denoiser` (same contract `D(x [B,C,H,W], sigma [B,M])`); `.nfe` counts calls, `.images` the examples evaluated."
+    "Wrap `denoiser` (same contract, `known` pixels passed on); `.nfe` counts calls, `.images` the examples evaluated."
     def __init__(self, denoiser: Callable):
         self.denoiser, self.layout, self.noise, self.nfe, self.images = denoiser, denoiser.layout, noise_config(denoiser), 0, 0
-    def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        self.pixel_known = getattr(denoiser, 'pixel_known', False)
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor, *known) -> torch.Tensor:
         self.nfe += 1; self.images += x.shape[0]
-        return self.denoiser(x, sigma)
+        return self.denoiser(x, sigma, *known)
 
 # %% ../nbs/05_sampling.ipynb #c016
 def sample_euler(denoiser: Callable, x: torch.Tensor, sigmas, *, generator: torch.Generator | None = None,
@@ -276,15 +277,17 @@ def drop_modalities(layout: Layout, x: torch.Tensor, sigma: torch.Tensor, drop: 
 
 # %% ../nbs/05_sampling.ipynb #c043bx
 class GuidedDenoiser:
-    "Classifier-free guidance: D + w (D − D(σ_A = σ_max)) on the modalities not in `conditions` (names); same contract."
+    "Classifier-free guidance: D + w (D − D(σ_A = σ_max)) on the modalities not in `conditions` (names); same contract, `known` passed on."
     def __init__(self, denoiser: Callable, conditions: Sequence[str], w: float, generator: torch.Generator):
         self.denoiser, self.layout, self.noise, self.w, self.generator = denoiser, denoiser.layout, noise_config(denoiser), w, generator
         self.cond_m = self.layout.modality_mask(conditions)
         self.cond_c = self.layout.channel_mask(conditions).reshape(1, -1, 1, 1)
-    def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        if self.w == 0: return self.denoiser(x, sigma)
+        self.pixel_known = getattr(denoiser, 'pixel_known', False)
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
+        if self.w == 0: return self.denoiser(x, sigma) if known is None else self.denoiser(x, sigma, known)
         x_u, sigma_u = drop_modalities(self.layout, x, sigma, self.cond_m, self.noise.sigma_max, self.generator)
-        D_c, D_u = self.denoiser(torch.cat([x, x_u]), torch.cat([sigma, sigma_u])).chunk(2)
+        kn = () if known is None else (torch.cat([known, known & ~self.cond_c.to(x.device)]),)        # dropped conditions: nothing observed
+        D_c, D_u = self.denoiser(torch.cat([x, x_u]), torch.cat([sigma, sigma_u]), *kn).chunk(2)
         return torch.where(self.cond_c.to(x.device), D_c, D_c + self.w * (D_c - D_u))
 
 # %% ../nbs/05_sampling.ipynb #c043b
@@ -304,6 +307,17 @@ class JointGuidedDenoiser:
             sl = lay.slices[name]
             out[:, sl] = D_c[:, sl] + self.w * (D_c[:, sl] - D_m[:, sl])
         return out
+
+# %% ../nbs/05_sampling.ipynb #c043m
+class MaskedDenoiser:
+    "Partly observed conditions, exactly: `D(x, σ, known)` with x ← obs on the observed pixels `known` `[B, C, H, W]`, which it returns unchanged."
+    def __init__(self, denoiser: Callable, obs: torch.Tensor, known: torch.Tensor):
+        if not getattr(denoiser, 'pixel_known', False): raise ValueError("this denoiser takes no per-pixel known mask (no mask input): use ReplaceDenoiser")
+        self.denoiser, self.layout, self.noise = denoiser, denoiser.layout, noise_config(denoiser)
+        self.obs, self.known = obs, known.to(obs.device).expand_as(obs)
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        obs = self.obs.to(x.dtype)
+        return torch.where(self.known, obs, self.denoiser(torch.where(self.known, obs, x), sigma, self.known))
 
 # %% ../nbs/05_sampling.ipynb #c045
 def estimate_noise_level(y: torch.Tensor) -> torch.Tensor:
@@ -360,7 +374,7 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     (exact/guidance; `hold` keeps them at s); `renoise` `{name: s}` raises a condition to noise level s with fresh noise
     (on top of its `noise_levels`) so that it enters at s and is refined with the rest (exact/guidance); `masks`
     `{name: [B|1, 1|C_m, H, W] bool}` marks the observed pixels of a partly observed condition, which is then generated
-    with those pixels replaced by their noisy values (any strategy); `jump`, `n_resample` for repaint; `sampler_kwargs` go to `sampler`.
+    with those pixels held exactly (exact/guidance and a denoiser with `pixel_known`) or else replaced by their noisy values; `jump`, `n_resample` for repaint; `sampler_kwargs` go to `sampler`.
     Conditions must be finite, of the modality's channels and size, and (`check_range`, on by default) in [-1, 1].
     Runs without autograd; `progress` shows a bar."""
     lay, noise, sampler = denoiser.layout, noise_config(denoiser), _sampler(sampler)
@@ -415,7 +429,7 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
         sig = modality_sigmas(sigmas.cpu(), lay, B, known=[m for m in full if m not in s], noisy=s, hold=hold,
                               sigma_max=noise.sigma_max).to(y0.device)
         D = GuidedDenoiser(denoiser, list(cond), w, g) if strategy == 'guidance' else denoiser      # guided against every condition absent
-        if masks: D = ReplaceDenoiser(D, obs, seen_masked, g)
+        if masks: D = MaskedDenoiser(D, obs, seen_masked) if getattr(denoiser, 'pixel_known', False) else ReplaceDenoiser(D, obs, seen_masked, g)
         x = sampler(D, x, sig, generator=g, **sampler_kwargs)
     if bar is not None: bar.close()
     exact = lay.channel_mask([m for m in full if m not in s]).reshape(1, -1, 1, 1).to(y0.device)

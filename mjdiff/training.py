@@ -13,15 +13,15 @@ from torch import nn
 from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
 from .layout import Layout, LayoutError
 from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
-from .networks import UNet, UNetConfig, n_params
+from .networks import UNet, UNetConfig, n_params, grow_mask_input
 
 # %% auto #0
 __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'LOG_FIELDS', 'check_fields', 'TrainConfig',
            'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config', 'state_mismatch',
            'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint', 'ema_update',
-           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'step_occlusion', 'step_corruption',
-           'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged', 'train', 'read_log',
-           'plot_loss']
+           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'random_squares', 'step_occlusion', 'step_mask',
+           'step_corruption', 'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged',
+           'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -44,7 +44,7 @@ POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0
 PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
 TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
                    weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
-                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, p_corrupt=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
+                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
                    max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1)
 
@@ -65,6 +65,7 @@ class TrainConfig:
     p_absent: float = 0.1             # per_modality: each modality's probability of σ = σ_max (absent, for guidance)
     p_occlude: float = 0.0            # probability that a known (σ = 0) modality of an example is shown partly occluded
     p_corrupt: float = 0.0            # probability that a known modality with a corrupted bank in the data (misspelt words) is shown corrupted
+    p_mask: float = 0.0               # probability that a noisy modality is partly observed: a random square noisy, the rest clean (needs mask_input)
     loss_balance: str = 'channels'    # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
     min_snr: float = 0.0              # γ of a min-SNR-style cap on EDM's loss weight (0: none)
     precision: str = 'bf16'           # 'bf16' (autocast, CPU and CUDA: 1.6× faster here, same loss) or 'fp32'
@@ -120,6 +121,11 @@ def model_config(D: Precond) -> dict:
 def model_from_config(cfg: dict) -> Precond:
     "Inverse of `model_config`."
     return build_model(Layout.from_dict(cfg['layout']), UNetConfig(**cfg['net']), NoiseConfig(**cfg['noise']))
+
+def _same_model(a: dict, b: dict, but: tuple = ()) -> bool:
+    "Whether two model configs describe the same network (fields added since with their defaults), ignoring net fields `but`."
+    net = lambda c: {k: v for k, v in asdict(UNetConfig(**c['net'])).items() if k not in but}
+    return {**a, 'net': net(a)} == {**b, 'net': net(b)}
 
 # %% ../nbs/06_training.ipynb #c008d
 def state_mismatch(model_sd: dict, ck_sd: dict) -> str:
@@ -216,18 +222,31 @@ def step_noise(step: int, batch: int, D: Precond, cfg: TrainConfig, device, rank
     return sigma[rank::world], eps[rank::world]
 
 # %% ../nbs/06_training.ipynb #c016p
+def random_squares(g: torch.Generator, B: int, M: int, H: int, p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    "`(hit [B, M], square [B, M, H, H])`: which example × modality (probability `p`), and a random square of area ≈ U(0, 3/4) in each."
+    hit = torch.rand(B, M, generator=g) < p
+    side = (torch.rand(B, M, generator=g) * 0.75).sqrt().mul(H).floor().long()            # area fraction ≈ U(0, 3/4), whole pixels
+    r0, c0 = (torch.rand(2, B, M, generator=g) * (H - side + 1)).long()
+    rows, cols = torch.arange(H)[None, None, :, None], torch.arange(H)[None, None, None, :]
+    return hit, (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None, None]) & (cols < (c0 + side)[..., None, None])
+
 def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, rank: int = 0, world: int = 1) -> torch.Tensor | None:
     "`[B/W, C, H, W]` bool, True on the occluded pixels of the known modalities at global step `step` (None when `p_occlude` is 0)."
     if not cfg.p_occlude: return None
     g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 16 + 9)
-    B, M, H = len(sigma) * world, layout.M, layout.size
-    hit = torch.rand(B, M, generator=g) < cfg.p_occlude                                   # which example × modality
-    side = (torch.rand(B, M, generator=g) * 0.75).sqrt().mul(H).floor().long()            # area fraction ≈ U(0, 3/4), whole pixels
-    r0, c0 = (torch.rand(2, B, M, generator=g) * (H - side + 1)).long()
-    rows, cols = torch.arange(H)[None, None, :, None], torch.arange(H)[None, None, None, :]
-    sq = (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None, None]) & (cols < (c0 + side)[..., None, None])
+    hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_occlude)
     occ = (sq & hit[..., None, None])[rank::world].to(sigma.device) & (sigma == 0)[..., None, None]      # [B/W, M, H, W], known modalities only
     return occ.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
+
+# %% ../nbs/06_training.ipynb #c016pm
+def step_mask(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, sigma_max: float, rank: int = 0, world: int = 1) -> torch.Tensor | None:
+    "`[B/W, C, H, W]` bool, True on the observed (clean) pixels of partly observed noisy modalities at global step `step` (None when `p_mask` is 0)."
+    if not cfg.p_mask: return None
+    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 16 + 11)
+    hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_mask)
+    noisy = ((sigma > 0) & (sigma < sigma_max))[..., None, None]
+    seen = (~sq & hit[..., None, None])[rank::world].to(sigma.device) & noisy              # [B/W, M, H, W]: outside the square
+    return seen.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
 
 # %% ../nbs/06_training.ipynb #c016s
 def step_corruption(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, names: list[str], rank: int = 0, world: int = 1) -> torch.Tensor | None:
@@ -332,6 +351,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
     banks = list(getattr(data, 'corrupted', {}))
+    if cfg.p_mask and not D.pixel_known: raise ValueError(f"parameter p_mask={cfg.p_mask:g} needs a network with a mask input (mask_input=True)")
     if cfg.p_corrupt and not banks: raise ValueError(f"parameter p_corrupt={cfg.p_corrupt:g} needs corrupted items of some modality in the data (the demo's misspelt words); this dataset has none")
     device = get_device(cfg.device)
     if cfg.batch_size % (world * cfg.grad_accum): raise ValueError(f"batch_size {cfg.batch_size} must divide by processes × grad_accum = {world * cfg.grad_accum}")
@@ -352,8 +372,11 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             if rank == 0: print(f"[mjdiff] {ck_dir} holds exported weights only (step {step}): training goes on from the EMA weights with a new optimizer and a {cfg.warmup}-step LR warm-up (not an exact resume)", flush=True)
     elif init_from is not None:
         ck = load_checkpoint(init_from, map_location=device)
-        if ck['config']['model'] != config['model']: raise CheckpointError(f"init_from {init_from}: its model config differs from this run's")
-        load_weights(D, ck['ema'], f"init_from {init_from}"); ema.load_state_dict(ck['ema']); resumed = True
+        grow = D.pixel_known and not ck['config']['model']['net'].get('mask_input', False)      # a mask input added to trained weights
+        if not _same_model(ck['config']['model'], config['model'], but=('mask_input',) if grow else ()):
+            raise CheckpointError(f"init_from {init_from}: its model config differs from this run's")
+        sd = grow_mask_input(ck['ema'], D.net) if grow else ck['ema']
+        load_weights(D, sd, f"init_from {init_from}"); ema.load_state_dict(sd); resumed = True
     net = ddp = None
     if world > 1:
         net = ddp = torch.nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if device.type == 'cuda' else None)
@@ -415,17 +438,18 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         opt.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=device)
         occ_all = step_occlusion(step, sigma_all, D.layout, cfg, rank, world)
+        seen_all = step_mask(step, sigma_all, D.layout, cfg, D.noise.sigma_max, rank, world)
         if (hit := step_corruption(step, sigma_all, D.layout, cfg, banks, rank, world)) is not None:
             x_all = torch.where(hit[..., None, None].to(x_all.device), xc_all, x_all)    # known modalities shown corrupted
-        micro = list(zip(x_all.tensor_split(cfg.grad_accum), sigma_all.tensor_split(cfg.grad_accum), eps_all.tensor_split(cfg.grad_accum),
-                         occ_all.tensor_split(cfg.grad_accum) if occ_all is not None else [None] * cfg.grad_accum))
-        for i, (x, sigma, eps, occ) in enumerate(micro):
+        split = lambda t: t.tensor_split(cfg.grad_accum) if t is not None else [None] * cfg.grad_accum
+        micro = list(zip(split(x_all), split(sigma_all), split(eps_all), split(occ_all), split(seen_all)))
+        for i, (x, sigma, eps, occ, seen) in enumerate(micro):
             x = x.to(device, non_blocking=True)
             if occ is not None: x = x.masked_fill(occ, -1.)
             if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             sync = ddp is None or i == len(micro) - 1
             with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast:
-                per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps)
+                per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps, known=seen)
                 loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr, D.noise.sigma_data) / cfg.grad_accum
             loss.backward(); loss_sum += loss.detach()
         grad_norm = torch.nn.utils.clip_grad_norm_(D.parameters(), cfg.grad_clip)
@@ -461,9 +485,9 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
 
 # %% ../nbs/06_training.ipynb #c020j
 class _Call:
-    "Adapt a (possibly DDP-wrapped or compiled) module to the denoiser contract (`.layout` + call)."
+    "Adapt a (possibly DDP-wrapped or compiled) module to the denoiser contract (`.layout` + call, `known` pixels passed on)."
     def __init__(self, net, layout): self.net, self.layout = net, layout
-    def __call__(self, x, sigma): return self.net(x, sigma)
+    def __call__(self, x, sigma, *known): return self.net(x, sigma, *known)
 
 # %% ../nbs/06_training.ipynb #c024
 def read_log(path: str | Path) -> dict[str, np.ndarray]:

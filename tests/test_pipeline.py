@@ -135,14 +135,20 @@ def test_kept_cifar_weights_are_ema_of_their_method():
 
 
 def test_every_sampler_with_every_strategy(tiny_run):
-    "Each sampler × strategy, chosen by the pipeline's string parameters as papermill passes them, samples the tiny model."
+    "Each sampler × strategy, chosen by the pipeline's string parameters as papermill passes them, samples the tiny model (masked: with and without a mask input)."
     import torch
     from mjdiff.pipeline import resolve_config, sampling_kwargs
     from mjdiff.sampling import SAMPLERS, STRATEGIES, conditional_sample
     from mjdiff.training import load_model
     out, _ = tiny_run
+    from dataclasses import asdict
+    from mjdiff.networks import UNetConfig, grow_mask_input
+    from mjdiff.training import build_model
     D = load_model(out / 'checkpoints' / 'last.pt'); lay = D.layout
     A = lay.names[0]; cond = torch.rand(2, lay[A].channels, lay.size, lay.size) * 2 - 1
+    Dm = build_model(lay, UNetConfig(**{**asdict(D.net.cfg), 'mask_input': True}), D.noise).eval()      # the same net, with a mask input
+    Dm.load_state_dict(grow_mask_input(D.state_dict(), Dm.net))
+    with torch.no_grad(): Dm.net.conv_in.weight[:, lay.channels:].normal_(0, 0.1, generator=torch.Generator().manual_seed(1))
     for s in SAMPLERS:
         for st in STRATEGIES:
             cfg = resolve_config('tiny', {'sampler': s, 'strategy': st, 'guidance': '1.5'})
@@ -157,3 +163,7 @@ def test_every_sampler_with_every_strategy(tiny_run):
                     xm = conditional_sample(D, {A: cond}, **sampling_kwargs(cfg), masks={A: seen}, generator=torch.Generator().manual_seed(0))
                 assert torch.isfinite(xr).all() and not torch.equal(lay.split(xr)[A], cond), (s, st)
                 assert torch.isfinite(xm).all() and torch.equal(lay.split(xm)[A][..., : lay.size // 2, :], cond[..., : lay.size // 2, :]), (s, st)
+                with torch.no_grad():                       # masked exactly, through the network's map of observed pixels
+                    xk = conditional_sample(Dm, {A: cond}, **sampling_kwargs(cfg), masks={A: seen}, generator=torch.Generator().manual_seed(0))
+                assert torch.isfinite(xk).all() and torch.equal(lay.split(xk)[A][..., : lay.size // 2, :], cond[..., : lay.size // 2, :]), (s, st)
+                assert not torch.equal(xk, xm), (s, st)
