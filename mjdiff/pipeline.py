@@ -164,6 +164,8 @@ PRESETS: dict[str, dict] = {
                            p_occlude=0.8, p_corrupt=0.5, p_known=0.4),
     'demo_pretrain6': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt', mask_input=True, steps=2000, lr=3e-4, warmup=100,
                            lr_decay=2000, p_mask=0.5, p_occlude=0.8, p_known=0.4),
+    'demo_pretrain7': dict(init_from='outputs/demo_pretrain6/checkpoints/last.pt', mask_input=True, steps=3000, lr=3e-4, warmup=100,
+                           lr_decay=3000, p_mask=0.8, p_occlude=0.8, p_known=0.4),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,

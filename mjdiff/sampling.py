@@ -428,6 +428,9 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     else:
         sig = modality_sigmas(sigmas.cpu(), lay, B, known=[m for m in full if m not in s], noisy=s, hold=hold,
                               sigma_max=noise.sigma_max).to(y0.device)
+        for m, mk in masks.items():                                   # a mask that observes every pixel: that condition is known
+            whole = mk.to(y0.device).expand(B, lay[m].channels, lay.size, lay.size).flatten(1).all(1)
+            if bool(whole.any()): sig[:, whole, lay.names.index(m)] = 0.
         D = GuidedDenoiser(denoiser, list(cond), w, g) if strategy == 'guidance' else denoiser      # guided against every condition absent
         if masks: D = MaskedDenoiser(D, obs, seen_masked) if getattr(denoiser, 'pixel_known', False) else ReplaceDenoiser(D, obs, seen_masked, g)
         x = sampler(D, x, sig, generator=g, **sampler_kwargs)
