@@ -122,6 +122,7 @@ def model_from_config(cfg: dict) -> Precond:
     "Inverse of `model_config`."
     return build_model(Layout.from_dict(cfg['layout']), UNetConfig(**cfg['net']), NoiseConfig(**cfg['noise']))
 
+# %% ../nbs/06_training.ipynb #c008c2
 def _same_model(a: dict, b: dict, but: tuple = ()) -> bool:
     "Whether two model configs describe the same network (fields added since with their defaults), ignoring net fields `but`."
     net = lambda c: {k: v for k, v in asdict(UNetConfig(**c['net'])).items() if k not in but}
@@ -230,6 +231,7 @@ def random_squares(g: torch.Generator, B: int, M: int, H: int, p: float) -> tupl
     rows, cols = torch.arange(H)[None, None, :, None], torch.arange(H)[None, None, None, :]
     return hit, (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None, None]) & (cols < (c0 + side)[..., None, None])
 
+# %% ../nbs/06_training.ipynb #c016p2
 def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, rank: int = 0, world: int = 1) -> torch.Tensor | None:
     "`[B/W, C, H, W]` bool, True on the occluded pixels of the known modalities at global step `step` (None when `p_occlude` is 0)."
     if not cfg.p_occlude: return None
