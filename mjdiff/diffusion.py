@@ -12,8 +12,9 @@ from torch import nn
 from .layout import Layout, LayoutError
 
 # %% auto #0
-__all__ = ['SIGMA_MODES', 'LOSS_BALANCES', 'Denoiser', 'NoiseConfig', 'precond_coefficients', 'Precond', 'sample_sigma',
-           'add_noise', 'edm_loss', 'reduce_loss', 'GaussianDenoiser', 'gaussian_conditional', 'random_gaussian']
+__all__ = ['SIGMA_MODES', 'LOSS_BALANCES', 'Denoiser', 'NoiseConfig', 'precond_coefficients', 'pixel_sigma', 'Precond',
+           'sample_sigma', 'add_noise', 'edm_loss', 'reduce_loss', 'GaussianDenoiser', 'gaussian_conditional',
+           'random_gaussian']
 
 # %% ../nbs/03_diffusion.ipynb #c005
 class Denoiser(Protocol):
@@ -40,6 +41,12 @@ def precond_coefficients(sigma: torch.Tensor, sigma_data: float = 0.5):
     c_in = 1 / (sigma ** 2 + sigma_data ** 2).sqrt()
     return c_skip, c_out, c_in
 
+# %% ../nbs/03_diffusion.ipynb #c007a
+def pixel_sigma(layout: Layout, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
+    "Noise level of every channel `[B, C, 1, 1]` from `sigma [B, M]`, or of every pixel `[B, C, H, W]` with 0 on the observed pixels `known`."
+    s = layout.channel_sigma(sigma)
+    return s if known is None else torch.where(known.to(s.device), torch.zeros((), dtype=s.dtype, device=s.device), s)
+
 # %% ../nbs/03_diffusion.ipynb #c007b
 class Precond(nn.Module):
     "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)` with a mask input)."
@@ -60,10 +67,9 @@ class Precond(nn.Module):
             sigma = sigma.reshape(-1, 1).expand(x.shape[0], self.layout.M)
         if sigma.shape != (x.shape[0], self.layout.M):
             raise LayoutError(f"sigma must be [{x.shape[0]}, {self.layout.M}] (one per modality), got {list(sigma.shape)}")
-        s = self.layout.channel_sigma(sigma)                                   # [B, C, 1, 1]
-        if known is not None:
-            if not self.pixel_known: raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): a partly observed condition needs replacement")
-            s = torch.where(known.to(x.device), torch.zeros((), device=x.device), s)          # [B, C, H, W]: σ = 0 on observed pixels
+        if known is not None and not self.pixel_known:
+            raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): a partly observed condition needs replacement")
+        s = pixel_sigma(self.layout, sigma, known)                             # [B, C, 1, 1], or [B, C, H, W] with 0 on observed pixels
         c_skip, c_out, c_in = precond_coefficients(s, self.noise.sigma_data)
         c_noise = sigma.clamp(min=self.noise.sigma_min).log() / 4               # [B, M], finite
         extra = ((s == 0).expand_as(x),) if self.pixel_known else ()            # the map of observed pixels, whole known modalities included
@@ -98,10 +104,11 @@ def sample_sigma(batch: int, M: int, mode: str = 'per_modality', noise: NoiseCon
     return torch.where(shared, own[:, :1].expand(batch, M), sigma)
 
 # %% ../nbs/03_diffusion.ipynb #c014
-def add_noise(x: torch.Tensor, sigma: torch.Tensor, layout: Layout, generator: torch.Generator | None = None) -> torch.Tensor:
-    "x_σ = x + σ_m ε on the channels of each modality m."
+def add_noise(x: torch.Tensor, sigma: torch.Tensor, layout: Layout, generator: torch.Generator | None = None,
+              known: torch.Tensor | None = None) -> torch.Tensor:
+    "x_σ = x + σ_m ε on the channels of each modality m (none on the observed pixels `known`)."
     eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if generator is not None else torch.randn_like(x)
-    return x + layout.channel_sigma(sigma).to(x.dtype) * eps
+    return x + pixel_sigma(layout, sigma, known).to(x.dtype) * eps
 
 # %% ../nbs/03_diffusion.ipynb #c014b
 def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: float = 0.5,
@@ -109,11 +116,9 @@ def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: floa
     """Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities and on observed pixels `known`
     `[B, C, H, W]` (kept clean; for a denoiser with a mask input). `eps`: the noise, if drawn by the caller."""
     layout = D.layout
-    s = layout.channel_sigma(sigma).to(x.device)
-    if known is not None: s = torch.where(known.to(x.device), torch.zeros((), device=x.device), s)
+    s = pixel_sigma(layout, sigma, known).to(x.device)
     weight = torch.where(s > 0, (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2, torch.zeros_like(s))
-    if eps is None: eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if generator is not None else torch.randn_like(x)
-    x_noisy = x + s.to(x.dtype) * eps                                          # add_noise's x + σ ε, per pixel
+    x_noisy = add_noise(x, sigma.to(x.device), layout, generator, known) if eps is None else x + s.to(x.dtype) * eps
     denoised = D(x_noisy, sigma.to(x.device)) if known is None else D(x_noisy, sigma.to(x.device), known)
     return weight * (denoised - x) ** 2
 
@@ -146,9 +151,7 @@ class GaussianDenoiser(nn.Module):
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
         B = x.shape[0]
-        s2 = self.layout.channel_sigma(sigma.double()).expand(B, *self.shape) ** 2                 # [B, C, H, W]
-        if known is not None: s2 = torch.where(known.to(x.device).expand(B, *self.shape), 0., s2)   # observed pixels: σ = 0
-        s2 = s2.reshape(B, -1)
+        s2 = (pixel_sigma(self.layout, sigma.double(), known).expand(B, *self.shape) ** 2).reshape(B, -1)  # [B, d]; 0 where observed
         r = x.double().reshape(B, -1) - self.mu
         K = self.Sigma + torch.diag_embed(s2)                                                       # [B, d, d]
         out = x.double().reshape(B, -1) - s2 * torch.linalg.solve(K, r.unsqueeze(-1)).squeeze(-1)

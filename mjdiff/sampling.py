@@ -284,9 +284,10 @@ class GuidedDenoiser:
         self.cond_c = self.layout.channel_mask(conditions).reshape(1, -1, 1, 1)
         self.pixel_known = getattr(denoiser, 'pixel_known', False)
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
-        if self.w == 0: return self.denoiser(x, sigma) if known is None else self.denoiser(x, sigma, known)
+        kn = () if known is None else (known,)
+        if self.w == 0: return self.denoiser(x, sigma, *kn)
         x_u, sigma_u = drop_modalities(self.layout, x, sigma, self.cond_m, self.noise.sigma_max, self.generator)
-        kn = () if known is None else (torch.cat([known, known & ~self.cond_c.to(x.device)]),)        # dropped conditions: nothing observed
+        if known is not None: kn = (torch.cat([known, known & ~self.cond_c.to(x.device)]),)           # dropped conditions: nothing observed
         D_c, D_u = self.denoiser(torch.cat([x, x_u]), torch.cat([sigma, sigma_u]), *kn).chunk(2)
         return torch.where(self.cond_c.to(x.device), D_c, D_c + self.w * (D_c - D_u))
 
