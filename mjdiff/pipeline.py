@@ -79,7 +79,7 @@ class RunConfig:
     milestone_every: int = _TRAIN.milestone_every
     max_bad_steps: int = _TRAIN.max_bad_steps
     log_every: int = _TRAIN.log_every
-    init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → the shipped weights of the dataset, mjdiff/assets/<dataset>.pt; a path, relative to where you run)
+    init_from: str = ''                   # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → the shipped weights of the dataset, mjdiff/assets/<dataset>.pt; 'pretrained:<name>' → mjdiff/assets/<name>.pt; a path, relative to where you run)
     nproc: int = 1                        # data-parallel processes (torchrun) for training
     # the learning curve (curve.csv of the training stage)
     eval_every: int = _TRAIN.eval_every   # steps between checks (0: off)
@@ -194,6 +194,8 @@ PRESETS.update({
 PRESETS['cifar10_mnist_pm_cpu'] = dict(PRESETS['cifar10_mnist_pretrain'], init_from='pretrained', steps=100, warmup=1, lr=1e-4,
                                        lr_decay=100, eval_every=0, milestone_every=0, strategy='guidance', guidance=2.0, joint_guidance=2.0,
                                        n_robust=50, latent_steps=10)      # all four stages in 30 min on 2 cores: the targets' counts, fewer robustness conditions
+PRESETS['cifar10_mnist_paper_cpu'] = dict(PRESETS['cifar10_mnist_paper_pretrain'], init_from='pretrained:cifar10_mnist_paper', steps=100, warmup=1,
+                                          lr=1e-4, lr_decay=100, eval_every=0, milestone_every=0, n_robust=50, latent_steps=10)  # the same for the paper's method
 
 def parse_value(key: str, text: str):
     "Parse `--param key=text` into the type of `RunConfig.key`; one-line errors."
@@ -249,10 +251,11 @@ def run_dataset(cfg: RunConfig, split: str):
 
 # %% ../nbs/09_pipeline.ipynb #c011d
 def resolve_init(cfg: RunConfig) -> Path | None:
-    "The checkpoint a run fine-tunes from, or None; 'pretrained' is the shipped weights of the run's dataset (`mjdiff/assets/<dataset>.pt`)."
+    "The checkpoint a run fine-tunes from, or None; 'pretrained' is the shipped weights of the run's dataset (`mjdiff/assets/<dataset>.pt`), 'pretrained:<name>' those named (`mjdiff/assets/<name>.pt`)."
     if not cfg.init_from: return None
-    p = pretrained_path(cfg.dataset) if cfg.init_from == 'pretrained' else Path(cfg.init_from)
-    if not p.is_file(): raise FileNotFoundError(f"init_from checkpoint not found: {p}" + (f" (no shipped weights for dataset {cfg.dataset!r})" if cfg.init_from == 'pretrained' else ''))
+    shipped = cfg.init_from == 'pretrained' or cfg.init_from.startswith('pretrained:')
+    p = pretrained_path(cfg.init_from.partition(':')[2] or cfg.dataset) if shipped else Path(cfg.init_from)
+    if not p.is_file(): raise FileNotFoundError(f"init_from checkpoint not found: {p}" + (f" (no shipped weights {p.stem!r})" if shipped else ''))
     return p
 
 # %% ../nbs/09_pipeline.ipynb #c013
@@ -441,7 +444,7 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
     run_dir = Path(out or Path('outputs') / preset).resolve()
-    if cfg.init_from not in ('', 'pretrained'):                                   # a relative path names a file from here, not from
+    if cfg.init_from != 'pretrained' and not cfg.init_from.startswith('pretrained:'):        # a relative path names a file from here, not from
         p = Path(cfg.init_from).expanduser().resolve()                            # the run directory the stages execute in
         cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
     with run_lock(run_dir):
