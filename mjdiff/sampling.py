@@ -8,7 +8,7 @@ import math
 from typing import Callable, Mapping, Sequence
 import torch
 from .layout import Layout, LayoutError
-from .diffusion import NoiseConfig
+from .diffusion import NoiseConfig, pixel_sigma
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'SAMPLERS', 'get_sigmas_karras', 'get_sigmas_linear', 'make_generator', 'randn', 'prepare_schedule',
@@ -269,10 +269,12 @@ def sample_repaint(sampler: Callable, denoiser: Callable, x: torch.Tensor, sigma
 
 # %% ../nbs/05_sampling.ipynb #c043
 def drop_modalities(layout: Layout, x: torch.Tensor, sigma: torch.Tensor, drop: torch.Tensor, sigma_max: float,
-                    generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    "`(x̃, σ̃)`: the modalities where `drop` `[M]` is set raised to σ_max (never below their σ) by added noise √(σ̃² − σ²) ε."
+                    generator: torch.Generator, known: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(x̃, σ̃)`: the modalities where `drop` `[M]` is set raised to σ_max (never below their σ) by added noise √(σ̃² − σ²) ε,
+    per pixel: an observed pixel of a dropped modality (`known`, its σ 0) gets all of σ̃, as the dropped call observes nothing there."""
     sigma_u = torch.where(drop.to(sigma.device), sigma.clamp(min=sigma_max), sigma)
-    s, s_u = layout.channel_sigma(sigma), layout.channel_sigma(sigma_u)
+    kept = None if known is None else known & ~(layout.channel_sigma(drop[None].float()) > 0).to(known.device)
+    s, s_u = pixel_sigma(layout, sigma, known), pixel_sigma(layout, sigma_u, kept)
     return x + ((s_u ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, generator, x.device)).to(x.dtype), sigma_u
 
 # %% ../nbs/05_sampling.ipynb #c043bx
@@ -286,7 +288,7 @@ class GuidedDenoiser:
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
         kn = () if known is None else (known,)
         if self.w == 0: return self.denoiser(x, sigma, *kn)
-        x_u, sigma_u = drop_modalities(self.layout, x, sigma, self.cond_m, self.noise.sigma_max, self.generator)
+        x_u, sigma_u = drop_modalities(self.layout, x, sigma, self.cond_m, self.noise.sigma_max, self.generator, known)
         if known is not None: kn = (torch.cat([known, known & ~self.cond_c.to(x.device)]),)           # dropped conditions: nothing observed
         D_c, D_u = self.denoiser(torch.cat([x, x_u]), torch.cat([sigma, sigma_u]), *kn).chunk(2)
         return torch.where(self.cond_c.to(x.device), D_c, D_c + self.w * (D_c - D_u))
