@@ -444,7 +444,7 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
     run_dir = Path(out or Path('outputs') / preset).resolve()
-    if cfg.init_from != 'pretrained' and not cfg.init_from.startswith('pretrained:'):        # a relative path names a file from here, not from
+    if cfg.init_from and cfg.init_from != 'pretrained' and not cfg.init_from.startswith('pretrained:'):  # a relative path names a file from here, not from
         p = Path(cfg.init_from).expanduser().resolve()                            # the run directory the stages execute in
         cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
     with run_lock(run_dir):
