@@ -19,13 +19,13 @@ from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pair
 
 # %% auto #0
 __all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS',
-           'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'resolve_init',
-           'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics',
-           'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage', 'changed_params',
-           'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'train_arms',
-           'study', 'study_table', 'write_study', 'train_command', 'torchrun_command', 'train_distributed',
-           'read_condition', 'read_mask', 'calibrated_level', 'noisy_settings', 'sample_command', 'param_docs', 'pairs',
-           'main']
+           'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'shipped_name',
+           'resolve_init', 'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve',
+           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage',
+           'changed_params', 'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms',
+           'study_plan', 'train_arms', 'study', 'study_table', 'write_study', 'train_command', 'torchrun_command',
+           'train_distributed', 'read_condition', 'read_mask', 'calibrated_level', 'noisy_settings', 'sample_command',
+           'param_docs', 'pairs', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 _CURVE, _NOISE, _NET, _TRAIN = CurveConfig(), NoiseConfig(), UNetConfig(), TrainConfig()
@@ -249,13 +249,19 @@ def run_dataset(cfg: RunConfig, split: str):
     corrupted = {'word': misspelt_words(cfg.n_per_class, cfg.seed)} if cfg.p_corrupt and cfg.dataset == 'demo' and split == 'train' else None
     return PairedDataset(sets, layout, class_map=json.loads(cfg.class_map) if cfg.class_map else None, anchor=anchor, seed=cfg.seed, corrupted=corrupted)
 
+# %% ../nbs/09_pipeline.ipynb #c011c9
+def shipped_name(cfg: RunConfig) -> str | None:
+    "The shipped weights `init_from` names — 'pretrained': the run's dataset's, 'pretrained:<name>': those named — or None (a path, or '')."
+    shipped = cfg.init_from == 'pretrained' or cfg.init_from.startswith('pretrained:')
+    return (cfg.init_from.partition(':')[2] or cfg.dataset) if shipped else None
+
 # %% ../nbs/09_pipeline.ipynb #c011d
 def resolve_init(cfg: RunConfig) -> Path | None:
-    "The checkpoint a run fine-tunes from, or None; 'pretrained' is the shipped weights of the run's dataset (`mjdiff/assets/<dataset>.pt`), 'pretrained:<name>' those named (`mjdiff/assets/<name>.pt`)."
+    "The checkpoint a run fine-tunes from, or None; shipped weights (`shipped_name`) are `mjdiff/assets/<name>.pt`."
     if not cfg.init_from: return None
-    shipped = cfg.init_from == 'pretrained' or cfg.init_from.startswith('pretrained:')
-    p = pretrained_path(cfg.init_from.partition(':')[2] or cfg.dataset) if shipped else Path(cfg.init_from)
-    if not p.is_file(): raise FileNotFoundError(f"init_from checkpoint not found: {p}" + (f" (no shipped weights {p.stem!r})" if shipped else ''))
+    name = shipped_name(cfg)
+    p = pretrained_path(name) if name else Path(cfg.init_from)
+    if not p.is_file(): raise FileNotFoundError(f"init_from checkpoint not found: {p}" + (f" (no shipped weights {name!r})" if name else ''))
     return p
 
 # %% ../nbs/09_pipeline.ipynb #c013
@@ -444,7 +450,7 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
     run_dir = Path(out or Path('outputs') / preset).resolve()
-    if cfg.init_from and cfg.init_from != 'pretrained' and not cfg.init_from.startswith('pretrained:'):  # a relative path names a file from here, not from
+    if cfg.init_from and shipped_name(cfg) is None:                              # a relative path names a file from here, not from
         p = Path(cfg.init_from).expanduser().resolve()                            # the run directory the stages execute in
         cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
     with run_lock(run_dir):
