@@ -380,6 +380,7 @@ d = { 'settings': { 'branch': 'main',
                                  'mjdiff.training.step_mask': ('training.html#step_mask', 'mjdiff/training.py'),
                                  'mjdiff.training.step_noise': ('training.html#step_noise', 'mjdiff/training.py'),
                                  'mjdiff.training.step_occlusion': ('training.html#step_occlusion', 'mjdiff/training.py'),
+                                 'mjdiff.training.step_seed': ('training.html#step_seed', 'mjdiff/training.py'),
                                  'mjdiff.training.teardown_distributed': ('training.html#teardown_distributed', 'mjdiff/training.py'),
                                  'mjdiff.training.train': ('training.html#train', 'mjdiff/training.py'),
                                  'mjdiff.training.truncate_log': ('training.html#truncate_log', 'mjdiff/training.py')}}}

@@ -16,12 +16,12 @@ from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, reduce_loss
 from .networks import UNet, UNetConfig, n_params, grow_mask_input
 
 # %% auto #0
-__all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'LOG_FIELDS', 'check_fields', 'TrainConfig',
-           'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config', 'state_mismatch',
-           'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint', 'ema_update',
-           'batch_indices', 'StepBatches', 'step_loader', 'step_noise', 'random_squares', 'step_occlusion', 'step_mask',
-           'step_corruption', 'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged',
-           'train', 'read_log', 'plot_loss']
+__all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'STREAMS', 'LOG_FIELDS', 'check_fields',
+           'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
+           'state_mismatch', 'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint',
+           'ema_update', 'batch_indices', 'StepBatches', 'step_loader', 'step_seed', 'step_noise', 'random_squares',
+           'step_occlusion', 'step_mask', 'step_corruption', 'init_distributed', 'teardown_distributed', 'truncate_log',
+           'lr_at', 'TrainingDiverged', 'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -214,10 +214,18 @@ def _dist():
     d = torch.distributed
     return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
 
+# %% ../nbs/06_training.ipynb #c015s
+STREAMS = {'noise': 0, 'dropout': 8, 'occlusion': 9, 'corruption': 10, 'mask': 11}     # slots < 16: one step's seeds
+
+def step_seed(seed: int, step: int, stream: str, rank: int = 0) -> int:
+    "Seed of random stream `stream` (a key of `STREAMS`) at global step `step`; only dropout differs per `rank`."
+    s = seed * 1_000_003 + step * 16 + STREAMS[stream]
+    return s + rank * 2 ** 40 if stream == 'dropout' else s
+
 # %% ../nbs/06_training.ipynb #c016
 def step_noise(step: int, batch: int, D: Precond, cfg: TrainConfig, device, rank: int = 0, world: int = 1):
     "`(sigma [B/W, M], eps [B/W, C, H, W])` of this rank at global step `step` (drawn for all `batch`, then sliced)."
-    g = torch.Generator(device).manual_seed(cfg.seed * 1_000_003 + step * 16)
+    g = torch.Generator(device).manual_seed(step_seed(cfg.seed, step, 'noise'))
     sigma = sample_sigma(batch, D.layout.M, cfg.sigma_mode, D.noise, cfg.p_shared, cfg.p_known, cfg.p_absent, generator=g, device=device)
     eps = torch.randn((batch, D.layout.channels, D.layout.size, D.layout.size), generator=g, device=device)
     return sigma[rank::world], eps[rank::world]
@@ -235,7 +243,7 @@ def random_squares(g: torch.Generator, B: int, M: int, H: int, p: float) -> tupl
 def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, rank: int = 0, world: int = 1) -> torch.Tensor | None:
     "`[B/W, C, H, W]` bool, True on the occluded pixels of the known modalities at global step `step` (None when `p_occlude` is 0)."
     if not cfg.p_occlude: return None
-    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 16 + 9)
+    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'occlusion'))
     hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_occlude)
     occ = (sq & hit[..., None, None])[rank::world].to(sigma.device) & (sigma == 0)[..., None, None]      # [B/W, M, H, W], known modalities only
     return occ.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
@@ -244,7 +252,7 @@ def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainCon
 def step_mask(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, sigma_max: float, rank: int = 0, world: int = 1) -> torch.Tensor | None:
     "`[B/W, C, H, W]` bool, True on the observed (clean) pixels of partly observed noisy modalities at global step `step` (None when `p_mask` is 0)."
     if not cfg.p_mask: return None
-    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 16 + 11)
+    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'mask'))
     hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_mask)
     noisy = ((sigma > 0) & (sigma < sigma_max))[..., None, None]
     seen = (~sq & hit[..., None, None])[rank::world].to(sigma.device) & noisy              # [B/W, M, H, W]: outside the square
@@ -254,7 +262,7 @@ def step_mask(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, 
 def step_corruption(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, names: list[str], rank: int = 0, world: int = 1) -> torch.Tensor | None:
     "`[B/W, C]` bool, True on the channels of the known modalities among `names` shown corrupted at global step `step` (None when `p_corrupt` is 0)."
     if not cfg.p_corrupt: return None
-    g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 16 + 10)
+    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'corruption'))
     has = torch.tensor([m.name in names for m in layout.modalities])
     hit = ((torch.rand(len(sigma) * world, layout.M, generator=g) < cfg.p_corrupt) & has)[rank::world].to(sigma.device) & (sigma == 0)
     return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
@@ -434,7 +442,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     while step < cfg.steps and (stop_after is None or done_here < stop_after):
         epoch, x_all, xc_all = next(batches)
         sigma_all, eps_all = step_noise(step, cfg.batch_size, D, cfg, device, rank, world)
-        torch.manual_seed(cfg.seed * 1_000_003 + step * 16 + rank + 8)          # dropout
+        torch.manual_seed(step_seed(cfg.seed, step, 'dropout', rank))
         lr = lr_at(step, cfg, warm_from)
         for pg in opt.param_groups: pg['lr'] = lr
         opt.zero_grad(set_to_none=True)
