@@ -41,7 +41,7 @@ browser-deps: install
 	  || echo "browser-deps: pip install playwright failed; tests/test_browser.py will skip"
 
 # Rebuild the CIFAR-10 × MNIST weights from scratch (preset cifar10_mnist_pretrain: 1,000,000 pairs, many hours on
-# 2 CPU cores; stopped, the same command resumes it exactly; PARAMS=steps=10000 stops at the shipped weights' step),
+# 2 CPU cores; stopped, the same command resumes it exactly; PARAMS=steps=24000 trains on to the shipped weights' step),
 # then strip them to EMA weights. cifar-paper-checkpoint: the same for the paper's method (cifar10_mnist_paper_pretrain),
 # whose weights are kept so that its long run survives a lost machine.
 cifar-checkpoint: install
