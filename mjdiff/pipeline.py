@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_pipeline.ipynb #c003
 from __future__ import annotations
-import argparse, ast, base64, json, math, os, re, shutil, sys, time
+import argparse, ast, base64, contextlib, json, math, os, re, shutil, sys, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -21,11 +21,11 @@ from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pair
 __all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS',
            'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'shipped_name',
            'resolve_init', 'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve',
-           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'run_stage',
-           'changed_params', 'check_run_params', 'reproduce', 'control_runs', 'control_study', 'parse_arms',
-           'study_plan', 'train_arms', 'study', 'study_table', 'write_study', 'train_command', 'torchrun_command',
-           'train_distributed', 'read_condition', 'read_mask', 'calibrated_level', 'noisy_settings', 'sample_command',
-           'param_docs', 'pairs', 'main']
+           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'stderr_to',
+           'run_stage', 'changed_params', 'check_run_params', 'reproduce', 'control_runs', 'control_study',
+           'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table', 'write_study', 'train_command',
+           'torchrun_command', 'train_distributed', 'read_condition', 'read_mask', 'calibrated_level', 'noisy_settings',
+           'sample_command', 'param_docs', 'pairs', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 _CURVE, _NOISE, _NET, _TRAIN = CurveConfig(), NoiseConfig(), UNetConfig(), TrainConfig()
@@ -393,6 +393,17 @@ def notebooks_dir() -> Path:
 class StageFailed(RuntimeError):
     "A pipeline stage raised; the message names the stage and the executed notebook to open."
 
+# %% ../nbs/09_pipeline.ipynb #c019k1
+@contextlib.contextmanager
+def stderr_to(path: str | Path):
+    "Point file descriptor 2 (this process's and every child's it starts) at `path` while the block runs; `path` is removed if left empty."
+    path = Path(path); sys.stderr.flush(); saved = os.dup(2)
+    with open(path, 'ab') as f: os.dup2(f.fileno(), 2)
+    try: yield path
+    finally:
+        sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
+        if path.exists() and not path.stat().st_size: path.unlink()
+
 # %% ../nbs/09_pipeline.ipynb #c019c
 def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_output: bool = False) -> Path:
     "Execute one experiment notebook with papermill; its executed copy goes to `run_dir/<stage>.ipynb`."
@@ -401,9 +412,10 @@ def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_outpu
     log, level = logging.getLogger('papermill'), logging.getLogger('papermill').level
     if not log_output: log.setLevel(logging.CRITICAL)         # the failure is reported below, in one line
     try:
-        pm.execute_notebook(str(src), str(out), parameters=dict(run_dir=str(run_dir), preset=preset, overrides=overrides),
-                            cwd=str(run_dir), progress_bar=False, log_output=log_output, kernel_name='python3',
-                            extra_arguments=['--IPKernelApp.log_level=CRITICAL'])   # no kernel chatter on stderr (start-up; the interrupt at shutdown after a failed cell)
+        with (contextlib.nullcontext() if log_output else stderr_to(run_dir / f'{stage}.stderr.log')):   # the kernel's C-level chatter
+            pm.execute_notebook(str(src), str(out), parameters=dict(run_dir=str(run_dir), preset=preset, overrides=overrides),
+                                cwd=str(run_dir), progress_bar=False, log_output=log_output, kernel_name='python3',
+                                extra_arguments=['--IPKernelApp.log_level=CRITICAL'])   # no kernel chatter on stderr (start-up; the interrupt at shutdown after a failed cell)
     except pm.PapermillExecutionError as e:
         raise StageFailed(f"stage {stage!r} failed: {e.ename}: {str(e.evalue).splitlines()[0] if e.evalue else ''} (executed notebook: {out})") from None
     except RuntimeError as e:                                 # nbclient's DeadKernelError, a kernel that never started
