@@ -43,8 +43,9 @@ browser-deps: install
 # Rebuild the CIFAR-10 × MNIST weights from scratch (preset cifar10_mnist_pretrain: 1,000,000 pairs, many hours on
 # 2 CPU cores; stopped, the same command resumes it exactly), then strip them to EMA weights. The shipped weights:
 # PARAMS="steps=29500 lr_decay=2500" (constant LR to step 27,000, then a linear cooldown to 0 over 2,500 steps), given
-# from the first call (a run started without lr_decay refuses it; branch a cooldown with COOL= in tools/long_runs.sh). cifar-paper-checkpoint: the same for the paper's method (cifar10_mnist_paper_pretrain),
-# whose weights are kept so that its long run survives a lost machine.
+# from the first call (a run started without lr_decay refuses it; branch a cooldown with COOL= in tools/long_runs.sh).
+# cifar-paper-checkpoint: the same for the paper's method (cifar10_mnist_paper_pretrain), whose weights are kept so
+# that its long run survives a lost machine.
 cifar-checkpoint: install
 	$(BIN)/mjdiff reproduce --preset cifar10_mnist_pretrain --out outputs/cifar10_mnist_pretrain --stages train $(foreach p,$(PARAMS),--param $(p))
 	$(BIN)/mjdiff export-checkpoint outputs/cifar10_mnist_pretrain/checkpoints/last.pt mjdiff/assets/cifar10_mnist.pt

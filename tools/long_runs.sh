@@ -30,7 +30,7 @@ for n in "$@"; do
     [[ $COOL =~ ^[1-9][0-9]*$ ]] || { echo "COOL must be a number of steps, not '$COOL'" >&2; exit 2; }
     src="$RUNS/$n/checkpoints/last.pt"
     [ -e "$src" ] || { echo "$n has no checkpoint ($src) to branch a cooldown from" >&2; exit 2; }
-    step=$("$ROOT/.venv/bin/python" -c "import sys, torch; print(torch.load(sys.argv[1], weights_only=True, map_location='cpu')['step'])" "$src")
+    step=$("$ROOT/.venv/bin/python" -c "import sys; from mjdiff.io import load_checkpoint; print(load_checkpoint(sys.argv[1])['step'])" "$src")
     name=${n}_cool$step
     if [ ! -e "$RUNS/$name/checkpoints/last.pt" ]; then
       mkdir -p "$RUNS/$name/checkpoints" && cp "$src" "$RUNS/$name/checkpoints/last.pt" && echo "$name: branched from $n at step $step"
