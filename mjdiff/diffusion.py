@@ -50,6 +50,8 @@ def pixel_sigma(layout: Layout, sigma: torch.Tensor, known: torch.Tensor | None 
 # %% ../nbs/03_diffusion.ipynb #c007b
 class Precond(nn.Module):
     "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)` with a mask input)."
+    max_batch: int = 64   # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below)
+
     def __init__(self, net: nn.Module, layout: Layout, noise: NoiseConfig | None = None):
         super().__init__()
         self.net, self.layout, self.noise = net, layout, noise or NoiseConfig()
@@ -69,6 +71,13 @@ class Precond(nn.Module):
             raise LayoutError(f"sigma must be [{x.shape[0]}, {self.layout.M}] (one per modality), got {list(sigma.shape)}")
         if known is not None and not self.pixel_known:
             raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): a partly observed condition needs replacement")
+        B, k = x.shape[0], self.max_batch
+        if B > k and x.device.type == 'cpu' and not torch.is_grad_enabled():   # same values, without the page faults of huge tensors
+            part = lambda t, i: t if t is None or t.shape[0] == 1 else t[i:i + k]
+            return torch.cat([self._denoise(x[i:i + k], sigma[i:i + k], part(known, i)) for i in range(0, B, k)])
+        return self._denoise(x, sigma, known)
+
+    def _denoise(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None) -> torch.Tensor:
         s = pixel_sigma(self.layout, sigma, known)                             # [B, C, 1, 1], or [B, C, H, W] with 0 on observed pixels
         c_skip, c_out, c_in = precond_coefficients(s, self.noise.sigma_data)
         c_noise = sigma.clamp(min=self.noise.sigma_min).log() / 4               # [B, M], finite

@@ -88,3 +88,13 @@ def test_coherence_trend(tmp_path):
     assert rows['photo->digit'][4] == f'{math.exp(5):.0f}' and rows['digit->photo'][4] == f'{math.exp(3):.0f}'   # 0.6 at e⁵, 0.4 at e³
     assert rows['joint'][4] == 'never (no rise)'
     assert (tmp_path / 'out' / 'coherence_trend.png').is_file()
+
+def test_inference_chunks(tmp_path):
+    "The chunked-inference benchmark: one row per batch × chunk, the chunked calls give the whole batch's values."
+    r = run('benchmarks/inference_chunks.py', '--checkpoint', 'mjdiff/assets/demo.pt', '--batch', '70', '--chunks', '0', '32',
+            '--repeats', '1', '--out', str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / 'inference_chunks.csv')))
+    assert [(x['batch'], x['chunk']) for x in rows] == [('70', 'whole'), ('70', '32')]
+    assert float(rows[0]['max_abs_diff']) == 0 and float(rows[1]['max_abs_diff']) < 1e-5
+    assert all(float(x['s_per_call']) > 0 for x in rows) and '| batch | chunk |' in r.stdout
+    assert (tmp_path / 'inference_chunks.md').read_text().count('\n| 70 |') == 2
