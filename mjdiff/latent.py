@@ -89,7 +89,7 @@ def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256) 
     try:
         for i in range(0, B, batch_size):
             store.clear(); precond(x[i:i + batch_size], sigma[i:i + batch_size])
-            out.append(store[-1].float().mean((-2, -1)))
+            out.append(torch.cat([s.float().mean((-2, -1)) for s in store]))      # every chunk Precond ran (`max_batch`)
     finally: handle.remove()
     return torch.cat(out)
 
