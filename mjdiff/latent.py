@@ -74,9 +74,10 @@ def roundtrip_error(denoiser, x: torch.Tensor, **kwargs) -> dict:
 
 # %% ../nbs/08_latent.ipynb #c015
 @torch.no_grad()
-def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256) -> torch.Tensor:
+def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256, known: torch.Tensor | None = None) -> torch.Tensor:
     """Spatially averaged output `[B, F]` (float32) of `precond.net.mid` during `precond(x, sigma)`; `x` `[B, C, H, W]`,
-    `sigma` a scalar, `[B]` or `[B, M]` (one σ per modality)."""
+    `sigma` a scalar, `[B]` or `[B, M]` (one σ per modality); `known` `[B, C, H, W]` bool: observed pixels, for a
+    network with a mask input."""
     mid = getattr(getattr(precond, 'net', None), 'mid', None)
     if not isinstance(mid, torch.nn.Module):
         raise AttributeError(f"bottleneck_features needs a Precond-wrapped network with a middle block `.net.mid`; got {type(precond).__name__}")
@@ -88,7 +89,7 @@ def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256) 
     handle = mid.register_forward_hook(lambda module, inputs, output: store.append(output[0] if isinstance(output, tuple) else output))
     try:
         for i in range(0, B, batch_size):
-            store.clear(); precond(x[i:i + batch_size], sigma[i:i + batch_size])
+            store.clear(); precond(x[i:i + batch_size], sigma[i:i + batch_size], *(() if known is None else (known[i:i + batch_size],)))
             out.append(torch.cat([s.float().mean((-2, -1)) for s in store]))      # every chunk Precond ran (`max_batch`)
     finally: handle.remove()
     return torch.cat(out)
