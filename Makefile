@@ -12,10 +12,11 @@ STAMP  := $(VENV)/.mjdiff-installed
 
 .PHONY: install reproduce test sync demo-checkpoint cifar-checkpoint cifar-paper-checkpoint demo-screenshot clean-outputs docs browser-deps
 
-# A new .venv takes about 6.5 GB (torch): refuse in one line when the disk cannot hold it, not deep in pip.
+# A new .venv takes about 6.5 GiB (torch): refuse in one line when the disk cannot hold it, not deep in pip.
 $(STAMP): setup.py settings.ini
-	@test -x $(BIN)/python || { free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 7 ] \
-	  || { echo "install: a new $(VENV) needs about 7 GB free, only $$free GB left here (df -h .)" >&2; exit 1; }; }
+	@test -x $(BIN)/python || { free=$$(df -Pk "$$(dirname $(VENV))" | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	  [ -z "$$free" ] || [ "$$free" -ge 7 ] \
+	  || { echo "install: a new $(VENV) needs about 7 GiB free, only $$free GiB left (df -h $$(dirname $(VENV)))" >&2; exit 1; }; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip setuptools wheel
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'

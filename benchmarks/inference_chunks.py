@@ -24,23 +24,24 @@ def main(argv=None):
     ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--out', default='outputs/inference_chunks')
     a = ap.parse_args(argv)
-    if min(a.batch) < 1 or min(a.chunks) < 0 or a.repeats < 1: raise SystemExit("--batch and --repeats must be positive, --chunks ≥ 0")
+    if min(a.batch) < 1 or min(a.chunks) < 0 or a.repeats < 1 or a.threads < 1:
+        raise SystemExit("--batch, --repeats and --threads must be positive, --chunks ≥ 0")
     torch.set_num_threads(a.threads)
     D, g = load_model(a.checkpoint), torch.Generator().manual_seed(0)
     lay, rows = D.layout, []
     for B in a.batch:
         x = torch.randn(B, lay.channels, lay.size, lay.size, generator=g)
         sigma = torch.rand(B, lay.M, generator=g) * 5
-        ref = None
+        D.max_batch = None
+        with torch.no_grad(): ref = D(x, sigma)                             # the whole batch in one call: the reference values
         for k in a.chunks:
-            D.max_batch = k or B
+            D.max_batch = k if 0 < k < B else None                          # 0, or a chunk ≥ the batch: the whole batch
             with torch.no_grad():
                 out = D(x[:2], sigma[:2])                                   # warm-up
                 (u0, s0), t0 = cpu_times(), time.perf_counter()
                 for _ in range(a.repeats): out = D(x, sigma)
                 wall, (u1, s1) = time.perf_counter() - t0, cpu_times()
-            ref = out if ref is None else ref
-            rows.append(dict(batch=B, chunk=k or 'whole', s_per_call=wall / a.repeats, user_s=(u1 - u0) / a.repeats,
+            rows.append(dict(batch=B, chunk=k if 0 < k < B else 'whole', s_per_call=wall / a.repeats, user_s=(u1 - u0) / a.repeats,
                              sys_s=(s1 - s0) / a.repeats, ms_per_example=1e3 * wall / a.repeats / B,
                              max_abs_diff=float((out - ref).abs().max())))
             r = rows[-1]; print(f"batch {B:4d} chunk {str(r['chunk']):>5s}: {r['s_per_call']:.2f} s/call (user {r['user_s']:.2f}, sys {r['sys_s']:.2f})", flush=True)

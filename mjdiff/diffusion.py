@@ -50,7 +50,7 @@ def pixel_sigma(layout: Layout, sigma: torch.Tensor, known: torch.Tensor | None 
 # %% ../nbs/03_diffusion.ipynb #c007b
 class Precond(nn.Module):
     "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)` with a mask input)."
-    max_batch: int = 64   # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below)
+    max_batch: int | None = 64   # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below; None: never)
 
     def __init__(self, net: nn.Module, layout: Layout, noise: NoiseConfig | None = None):
         super().__init__()
@@ -72,7 +72,9 @@ class Precond(nn.Module):
         if known is not None and not self.pixel_known:
             raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): a partly observed condition needs replacement")
         B, k = x.shape[0], self.max_batch
-        if B > k and x.device.type == 'cpu' and not torch.is_grad_enabled():   # same values, without the page faults of huge tensors
+        if known is not None and (known.ndim != 4 or known.shape[0] not in (1, B)):
+            raise LayoutError(f"known (observed pixels) must be [1 or {B}, C, H, W], got {list(known.shape)}")
+        if k and B > k and x.device.type == 'cpu' and not torch.is_grad_enabled():   # same values, without the page faults of huge tensors
             part = lambda t, i: t if t is None or t.shape[0] == 1 else t[i:i + k]
             return torch.cat([self._denoise(x[i:i + k], sigma[i:i + k], part(known, i)) for i in range(0, B, k)])
         return self._denoise(x, sigma, known)

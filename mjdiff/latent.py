@@ -74,10 +74,11 @@ def roundtrip_error(denoiser, x: torch.Tensor, **kwargs) -> dict:
 
 # %% ../nbs/08_latent.ipynb #c015
 @torch.no_grad()
-def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256, known: torch.Tensor | None = None) -> torch.Tensor:
-    """Spatially averaged output `[B, F]` (float32) of `precond.net.mid` during `precond(x, sigma)`; `x` `[B, C, H, W]`,
-    `sigma` a scalar, `[B]` or `[B, M]` (one σ per modality); `known` `[B, C, H, W]` bool: observed pixels, for a
-    network with a mask input."""
+def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256, known: torch.Tensor | None = None,
+                        pool: bool = True) -> torch.Tensor:
+    """Spatially averaged output `[B, F]` (float32) of `precond.net.mid` during `precond(x, sigma)` (`pool=False`: the
+    whole map, flattened, `[B, F·h·w]`); `x` `[B, C, H, W]`, `sigma` a scalar, `[B]` or `[B, M]` (one σ per modality);
+    `known` `[B or 1, C, H, W]` bool: observed pixels, for a network with a mask input."""
     mid = getattr(getattr(precond, 'net', None), 'mid', None)
     if not isinstance(mid, torch.nn.Module):
         raise AttributeError(f"bottleneck_features needs a Precond-wrapped network with a middle block `.net.mid`; got {type(precond).__name__}")
@@ -85,12 +86,13 @@ def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256, 
     sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device)
     sigma = sigma.reshape(-1, 1).expand(B, M) if sigma.ndim < 2 else sigma
     if sigma.shape != (B, M): raise LayoutError(f"sigma must be a scalar, [{B}] or [{B}, {M}], got {list(sigma.shape)}")
+    if known is not None and known.ndim == 4 and known.shape[0] == 1: known = known.expand(B, -1, -1, -1)
     out, store = [], []
     handle = mid.register_forward_hook(lambda module, inputs, output: store.append(output[0] if isinstance(output, tuple) else output))
     try:
         for i in range(0, B, batch_size):
             store.clear(); precond(x[i:i + batch_size], sigma[i:i + batch_size], *(() if known is None else (known[i:i + batch_size],)))
-            out.append(torch.cat([s.float().mean((-2, -1)) for s in store]))      # every chunk Precond ran (`max_batch`)
+            out.append(torch.cat([s.float().mean((-2, -1)) if pool else s.float().flatten(1) for s in store]))   # every chunk Precond ran (`max_batch`)
     finally: handle.remove()
     return torch.cat(out)
 

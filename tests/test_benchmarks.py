@@ -95,7 +95,7 @@ def test_inference_chunks(tmp_path):
             '--repeats', '1', '--out', str(tmp_path))
     rows = list(csv.DictReader(open(tmp_path / 'inference_chunks.csv')))
     assert [(x['batch'], x['chunk']) for x in rows] == [('70', 'whole'), ('70', '32')]
-    assert float(rows[0]['max_abs_diff']) == 0 and float(rows[1]['max_abs_diff']) < 1e-5
+    assert all(float(x['max_abs_diff']) < 1e-5 for x in rows)             # against one call on the whole batch
     assert all(float(x['s_per_call']) > 0 for x in rows) and '| batch | chunk |' in r.stdout
     assert (tmp_path / 'inference_chunks.md').read_text().count('\n| 70 |') == 2
 
@@ -103,7 +103,7 @@ def test_occlusion_probe(tmp_path):
     "The occlusion probe on the demo weights: a row per level, probes in [0, 1], clean digits read far above chance."
     r = run('benchmarks/occlusion_probe.py', '--levels', '0', '0.5', '--n', '300', '--out', str(tmp_path))
     rows = list(csv.DictReader(open(tmp_path / 'occlusion_probe.csv')))
-    assert [float(x['level']) for x in rows] == [0.0, 0.5] and set(rows[0]) == {'level', 'pixels', 'bottleneck'}
-    assert all(0 <= float(x[k]) <= 1 for x in rows for k in ('pixels', 'bottleneck'))
+    assert [float(x['level']) for x in rows] == [0.0, 0.5] and set(rows[0]) == {'level', 'pixels', 'bottleneck', 'bottleneck_mean'}
+    assert all(0 <= float(x[k]) <= 1 for x in rows for k in ('pixels', 'bottleneck', 'bottleneck_mean'))
     assert float(rows[0]['bottleneck']) > 0.5 and float(rows[0]['pixels']) > float(rows[1]['pixels'])
     assert '| occluded fraction | pixels |' in r.stdout
