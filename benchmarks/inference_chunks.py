@@ -3,7 +3,7 @@
     python benchmarks/inference_chunks.py [--checkpoint mjdiff/assets/cifar10_mnist.pt] [--batch 300 900] [--chunks 0 32 64 128]
         [--repeats 3] [--threads 1] [--out outputs/inference_chunks]
 
-`Precond` evaluates a CPU batch without autograd in chunks of at most `Precond.max_batch` (default 64): a big
+`Precond` evaluates a CPU batch without autograd in chunks of at most `Precond.max_batch` (default 32): a big
 batch's activations exceed glibc's largest `mmap` threshold (32 MB), and every layer's output is then paged in and
 zeroed by the kernel — system time that a chunked call does not pay. Chunk 0 is the whole batch at once. Prints a
 markdown table (also written to <out>/inference_chunks.md and .csv); time it on an idle machine.

@@ -50,7 +50,7 @@ def pixel_sigma(layout: Layout, sigma: torch.Tensor, known: torch.Tensor | None 
 # %% ../nbs/03_diffusion.ipynb #c007b
 class Precond(nn.Module):
     "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)` with a mask input)."
-    max_batch: int | None = 64   # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below; None: never)
+    max_batch: int | None = 32   # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below; None: never)
 
     def __init__(self, net: nn.Module, layout: Layout, noise: NoiseConfig | None = None):
         super().__init__()
