@@ -46,7 +46,7 @@ browser-deps: install
 
 # Rebuild the CIFAR-10 × MNIST weights from scratch (preset cifar10_mnist_pretrain: 1,000,000 pairs, many hours on
 # 2 CPU cores; stopped, the same command resumes it exactly), then strip them to EMA weights. The shipped weights:
-# PARAMS="steps=29500 lr_decay=2500" (constant LR to step 27,000, then a linear cooldown to 0 over 2,500 steps), given
+# PARAMS="steps=32750 lr_decay=5000" (constant LR to step 27,750, then a linear cooldown to 0 over 5,000 steps), given
 # from the first call (a run started without lr_decay refuses it; branch a cooldown with COOL= in tools/long_runs.sh).
 # cifar-paper-checkpoint: the same for the paper's method (cifar10_mnist_paper_pretrain), whose weights are kept so
 # that its long run survives a lost machine.
