@@ -193,7 +193,7 @@ PRESETS.update({
 })
 PRESETS['cifar10_mnist_pm_cpu'] = dict(PRESETS['cifar10_mnist_pretrain'], init_from='pretrained', steps=100, warmup=1, lr=1e-4,
                                        lr_decay=100, eval_every=0, milestone_every=0, strategy='guidance', guidance=2.0, joint_guidance=2.0,
-                                       n_robust=50, latent_steps=10)      # all four stages in 30 min on 2 cores: the targets' counts, fewer robustness conditions
+                                       n_robust=50, latent_steps=10)      # all four stages in about 13 min on 2 cores: the targets' counts, fewer robustness conditions
 PRESETS['cifar10_mnist_paper_cpu'] = dict(PRESETS['cifar10_mnist_paper_pretrain'], init_from='pretrained:cifar10_mnist_paper', steps=100, warmup=1,
                                           lr=1e-4, lr_decay=100, eval_every=0, milestone_every=0, n_robust=50, latent_steps=10)  # the same for the paper's method
 

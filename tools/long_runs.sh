@@ -10,9 +10,9 @@
 #                                            # (stop it first) copied to $RUNS/ours_cool<step>, trained 2,500 more steps
 #                                            # with the learning rate decayed linearly to 0; rerun to resume the branch
 #                                            # (the shipped weights: COOL=5000 at step 27,750)
-#   FROM=mjdiff/assets/cifar10_mnist.pt STEPS=31250 tools/long_runs.sh ours   # a lost run: go on from exported weights
+#   FROM=mjdiff/assets/cifar10_mnist.pt STEPS=37500 tools/long_runs.sh ours   # a lost run: go on from exported weights
 #                                            # (a milestone ema_*.pt, or the shipped asset: a cooldown's end at step 32,750),
-#                                            # inexactly (new optimizer, LR re-warm-up)
+#                                            # inexactly (new optimizer, LR re-warm-up); STEPS must exceed their step
 #   FROM=mjdiff/assets/cifar10_mnist_paper.pt tools/long_runs.sh paper   # the same for the paper's method (its kept weights)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
