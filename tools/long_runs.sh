@@ -10,6 +10,11 @@
 #                                            # (stop it first) copied to $RUNS/ours_cool<step>, trained 2,500 more steps
 #                                            # with the learning rate decayed linearly to 0; rerun to resume the branch
 #                                            # (the shipped weights: COOL=5000 at step 27,750)
+#   BRANCH=minsnr:min_snr=5 EXTRA=1500 tools/long_runs.sh ours   # a study arm late in the run: the exact current state
+#                                            # (stop it first) copied to $RUNS/ours_minsnr<step>, trained EXTRA more steps
+#                                            # with the parameters after ':' changed (k=v,k=v; none: the trunk's own
+#                                            # continuation, the arm to compare against); rerun to resume the arm
+#   DRY=1 ... tools/long_runs.sh ours        # set up (branch, copy) and print the training command, start nothing
 #   FROM=mjdiff/assets/cifar10_mnist.pt STEPS=37500 tools/long_runs.sh ours   # a lost run: go on from exported weights
 #                                            # (a milestone ema_*.pt, or the shipped asset: a cooldown's end at step 32,750),
 #                                            # inexactly (new optimizer, LR re-warm-up); STEPS must exceed their step
@@ -26,17 +31,28 @@ for n in "$@"; do
     mkdir -p "$RUNS/$n/checkpoints" && cp "$FROM" "$RUNS/$n/checkpoints/last.pt" && echo "$n: going on from $FROM"
   fi
   name=$n; params=(${STEPS:+--param steps=$STEPS})
-  if [ -n "${COOL:-}" ]; then
-    [[ $COOL =~ ^[1-9][0-9]*$ ]] || { echo "COOL must be a number of steps, not '$COOL'" >&2; exit 2; }
+  if [ -n "${COOL:-}" ] || [ -n "${BRANCH:-}" ]; then
+    [ -z "${COOL:-}" ] || [ -z "${BRANCH:-}" ] || { echo "give COOL or BRANCH, not both" >&2; exit 2; }
+    extra=${COOL:-${EXTRA:-}}
+    [[ $extra =~ ^[1-9][0-9]*$ ]] || { echo "${COOL:+COOL}${BRANCH:+EXTRA} must be a number of steps, not '$extra'" >&2; exit 2; }
+    arm=cool; changes=()
+    if [ -n "${BRANCH:-}" ]; then
+      arm=${BRANCH%%:*}; [[ $BRANCH == *:* ]] && IFS=',' read -ra changes <<< "${BRANCH#*:}"
+      [[ $arm =~ ^[a-z][a-z0-9]*$ ]] || { echo "BRANCH must be name[:k=v,...] with a lower-case name, not '$BRANCH'" >&2; exit 2; }
+      for kv in ${changes[@]+"${changes[@]}"}; do [[ $kv == ?*=?* ]] || { echo "BRANCH: expected k=v, got '$kv'" >&2; exit 2; }; done
+    fi
     src="$RUNS/$n/checkpoints/last.pt"
-    [ -e "$src" ] || { echo "$n has no checkpoint ($src) to branch a cooldown from" >&2; exit 2; }
+    [ -e "$src" ] || { echo "$n has no checkpoint ($src) to branch from" >&2; exit 2; }
     step=$("$ROOT/.venv/bin/python" -c "import sys; from mjdiff.io import load_checkpoint; print(load_checkpoint(sys.argv[1])['step'])" "$src")
-    name=${n}_cool$step
+    name=${n}_$arm$step
     if [ ! -e "$RUNS/$name/checkpoints/last.pt" ]; then
       mkdir -p "$RUNS/$name/checkpoints" && cp "$src" "$RUNS/$name/checkpoints/last.pt" && echo "$name: branched from $n at step $step"
     fi
-    params=(--param steps=$((step + COOL)) --param lr_decay=$COOL)
+    params=(--param steps=$((step + extra)))
+    [ -z "${COOL:-}" ] || params+=(--param lr_decay=$COOL)
+    for kv in ${changes[@]+"${changes[@]}"}; do params+=(--param "$kv"); done
   fi
+  if [ -n "${DRY:-}" ]; then echo "$name: mjdiff reproduce --preset ${PRESET[$n]} --out $RUNS/$name --stages train ${params[*]}"; continue; fi
   nohup env OMP_NUM_THREADS=${THREADS:-1} "$ROOT/.venv/bin/mjdiff" reproduce --preset "${PRESET[$n]}" --out "$RUNS/$name" --stages train \
     "${params[@]}" >> "$RUNS/$name.log" 2>&1 < /dev/null &
   echo "$name: pid $!, log $RUNS/$name.log, curve $RUNS/$name/curve.csv"
