@@ -161,9 +161,9 @@ def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
 # %% ../nbs/06_training.ipynb #c008h
 def export_weights(ck: dict) -> dict:
     """What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step, and
-    the running totals (training and CPU seconds, skipped steps) so a lost run can go on from it (see `train`)."""
+    the running totals (training and CPU seconds, skipped steps, images) so a lost run can go on from it (see `train`)."""
     if ck.get('ema') is None or 'step' not in ck: raise CheckpointError("the checkpoint has no EMA weights or step to export")
-    totals = {k: v for k, v in ck.get('state', {}).items() if k in ('elapsed', 'cpu_seconds', 'skipped')}
+    totals = {k: v for k, v in ck.get('state', {}).items() if k in ('elapsed', 'cpu_seconds', 'skipped', 'images')}
     return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config'], 'state': totals}
 
 # %% ../nbs/06_training.ipynb #c008i
@@ -402,6 +402,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
     losses, n_img, w_start = [torch.tensor(v, device=device) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
     skipped, bad, saved = int(state.get('skipped', 0)), 0, step
+    images = int(state.get('images', step * cfg.batch_size))   # training images so far (older checkpoints: steps × this batch)
     warm_from = int(state.get('warm_from', 0))                # where the LR warm-up starts: 0, or where a run went on from exported weights
 
     def save() -> bool:
@@ -411,7 +412,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
         if ck_path.exists(): _keep_previous(ck_path)
         ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
-              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, 'warm_from': warm_from,
+              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, 'warm_from': warm_from, 'images': images,
                         'window': {'losses': [float(l) for l in losses], 'images': n_img, 'seconds': elapsed() - w_start}}}
         atomic_save(ck, ck_path); saved = step
         if cfg.milestone_every and step % cfg.milestone_every == 0: atomic_save(export_weights(ck), ck_dir / f'ema_{step:07d}.pt')
@@ -421,7 +422,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         nonlocal t_eval, c_eval
         if not cfg.eval_every or (step % cfg.eval_every and step != cfg.steps): return      # every rank decides alike
         t, c = time.time(), time.process_time()
-        if rank == 0 and evaluate is not None: evaluate(step, ema, {'images': step * cfg.batch_size, 'seconds': elapsed(), 'cpu_seconds': cpu_seconds()})
+        if rank == 0 and evaluate is not None: evaluate(step, ema, {'images': images, 'seconds': elapsed(), 'cpu_seconds': cpu_seconds()})
         if world > 1: torch.distributed.barrier()
         t_eval += time.time() - t; c_eval += time.process_time() - c
 
@@ -469,7 +470,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             bad += 1; skipped += 1
             if rank == 0: print(f"[mjdiff] step {step + 1}: non-finite loss or gradient ({float(loss_sum):.4g}, {float(grad_norm):.4g}); step skipped ({bad} in a row)", flush=True)
         else: opt.step(); bad = 0
-        step += 1; done_here += 1
+        step += 1; done_here += 1; images += cfg.batch_size
         if not bad: ema_update(ema, D, step, cfg.ema_decay); losses.append(loss_sum)
         n_img += len(x_all) * world
         if bad >= cfg.max_bad_steps:

@@ -41,6 +41,23 @@ def test_resumed_log_continues_the_running_totals(tmp_path):
     assert lb['seconds'][0] > 0 and (np.diff(lb['seconds']) > 0).all()
     assert load_checkpoint(tmp_path / 'b' / 'checkpoints' / 'last.pt')['state']['elapsed'] >= lb['seconds'][-1] - 0.051   # logged to 0.1 s
 
+def test_images_counted_across_a_branch_with_another_batch(tmp_path):
+    "A branch of a run's exact state trained on with another batch size: the curve counts the images seen, not steps × batch."
+    import shutil
+    from mjdiff.training import export_weights
+    cfg = resolve_config('tiny', {'steps': '4', 'eval_every': '2', 'ckpt_every': '2', 'log_every': '2'})
+    data = run_dataset(cfg, 'train'); b = cfg.batch_size
+    torch.manual_seed(0); D = build_model(data.layout, cfg.unet())
+    train(D, data, cfg.train_config(), tmp_path / 'trunk', progress=False)
+    (tmp_path / 'arm' / 'checkpoints').mkdir(parents=True)
+    shutil.copy(tmp_path / 'trunk' / 'checkpoints' / 'last.pt', tmp_path / 'arm' / 'checkpoints' / 'last.pt')
+    arm = resolve_config('tiny', {'steps': '8', 'eval_every': '2', 'batch_size': str(2 * b)})
+    train(build_model(data.layout, arm.unet()), data, arm.train_config(), tmp_path / 'arm', progress=False,
+          evaluate=run_curve(arm, tmp_path / 'arm', verbose=False))
+    assert list(read_curve(tmp_path / 'arm' / 'curve.csv')['images']) == [4 * b, 8 * b, 12 * b]      # not steps × batch: 8, 12, 16 × b
+    ck = load_checkpoint(tmp_path / 'arm' / 'checkpoints' / 'last.pt')
+    assert ck['state']['images'] == 12 * b and export_weights(ck)['state']['images'] == 12 * b    # kept for a lost run too
+
 def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
     out = tmp_path / 'S'
     args = ['study', '--preset', 'tiny', '--out', str(out), '--images', '64', '--eval-images', '32', '--arm', 'b16', '--arm', 'b8:batch_size=8']
