@@ -611,7 +611,7 @@ def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[
         log = read_log(Path(out) / name / 'train_log.csv')
         row = {'arm': name, 'changes': ' '.join(f'{k}={v}' for k, v in arm.items()) or '(preset)', 'images': int(last['images']),
                'cpu_hours': last['cpu_hours'], 'images_per_s': float(np.median(log['images_per_s'])) if len(log['step']) else float('nan'),
-               'eval_share': float(c['eval_seconds'].sum() / last['train_seconds']) if last['train_seconds'] > 0 else float('nan'),   # none before training
+               'eval_share': float(c['eval_seconds'].sum() / trained) if (trained := last['train_seconds'] - c['train_seconds'][0]) > 0 else float('nan'),   # since the arm's first row (a branch's: its branch point); none before training
                'final_loss': float(log['loss'][-1]) if len(log['step']) else float('nan'), 'info_mean': float(np.mean(list(info.values()))),
                **info, **{k: v for k, v in last.items() if k.startswith('coh_') or k.startswith('joint')}}
         rows.append(row)

@@ -369,13 +369,14 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     if cfg.channels_last: D = D.to(memory_format=torch.channels_last)
     ema = copy.deepcopy(D).eval().requires_grad_(False)
     opt = _optimizer(D, cfg, device)
-    step, resumed, state = 0, False, {}
+    step, resumed, state, ck_batch = 0, False, {}, cfg.batch_size
     config = {'model': model_config(D), 'train': asdict(cfg)}
     if rank == 0:
         for name in ('last.pt', 'prev.pt'): remove_stale_tmp(ck_dir / name)
     if resume and (ck := _resume_from(ck_dir, device)) is not None:
         for part, module in (('model', D), ('ema', ema)): load_weights(module, ck[part], f"the run's checkpoint in {ck_dir} ({part})")
         step, resumed, state = int(ck['step']), True, ck.get('state', {})
+        ck_batch = int(ck['config'].get('train', {}).get('batch_size', cfg.batch_size))   # the batch its steps were taken with
         if 'optimizer' in ck: opt.load_state_dict(ck['optimizer'])
         else:                                                 # an exported milestone in place of a lost run's state
             state = {**state, 'warm_from': step}
@@ -402,7 +403,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
     losses, n_img, w_start = [torch.tensor(v, device=device) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
     skipped, bad, saved = int(state.get('skipped', 0)), 0, step
-    images = int(state.get('images', step * cfg.batch_size))   # training images so far (older checkpoints: steps × this batch)
+    images = int(state.get('images', step * ck_batch))        # training images so far (older checkpoints: their steps × their batch)
     warm_from = int(state.get('warm_from', 0))                # where the LR warm-up starts: 0, or where a run went on from exported weights
 
     def save() -> bool:

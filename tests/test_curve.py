@@ -45,18 +45,23 @@ def test_images_counted_across_a_branch_with_another_batch(tmp_path):
     "A branch of a run's exact state trained on with another batch size: the curve counts the images seen, not steps × batch."
     import shutil
     from mjdiff.training import export_weights
+    from mjdiff.pipeline import study_table
     cfg = resolve_config('tiny', {'steps': '4', 'eval_every': '2', 'ckpt_every': '2', 'log_every': '2'})
     data = run_dataset(cfg, 'train'); b = cfg.batch_size
     torch.manual_seed(0); D = build_model(data.layout, cfg.unet())
     train(D, data, cfg.train_config(), tmp_path / 'trunk', progress=False)
-    (tmp_path / 'arm' / 'checkpoints').mkdir(parents=True)
-    shutil.copy(tmp_path / 'trunk' / 'checkpoints' / 'last.pt', tmp_path / 'arm' / 'checkpoints' / 'last.pt')
+    old = load_checkpoint(tmp_path / 'trunk' / 'checkpoints' / 'last.pt'); del old['state']['images']
+    torch.save(old, tmp_path / 'trunk_old.pt')                                   # as written before the total was kept
     arm = resolve_config('tiny', {'steps': '8', 'eval_every': '2', 'batch_size': str(2 * b)})
-    train(build_model(data.layout, arm.unet()), data, arm.train_config(), tmp_path / 'arm', progress=False,
-          evaluate=run_curve(arm, tmp_path / 'arm', verbose=False))
-    assert list(read_curve(tmp_path / 'arm' / 'curve.csv')['images']) == [4 * b, 8 * b, 12 * b]      # not steps × batch: 8, 12, 16 × b
-    ck = load_checkpoint(tmp_path / 'arm' / 'checkpoints' / 'last.pt')
-    assert ck['state']['images'] == 12 * b and export_weights(ck)['state']['images'] == 12 * b    # kept for a lost run too
+    for name, src in (('arm', tmp_path / 'trunk' / 'checkpoints' / 'last.pt'), ('arm_old', tmp_path / 'trunk_old.pt')):
+        (tmp_path / name / 'checkpoints').mkdir(parents=True); shutil.copy(src, tmp_path / name / 'checkpoints' / 'last.pt')
+        train(build_model(data.layout, arm.unet()), data, arm.train_config(), tmp_path / name, progress=False,
+              evaluate=run_curve(arm, tmp_path / name, verbose=False))
+        assert list(read_curve(tmp_path / name / 'curve.csv')['images']) == [4 * b, 8 * b, 12 * b], name   # not steps × batch: 8, 12, 16 × b
+        ck = load_checkpoint(tmp_path / name / 'checkpoints' / 'last.pt')
+        assert ck['state']['images'] == 12 * b and export_weights(ck)['state']['images'] == 12 * b    # kept for a lost run too
+    c, row = read_curve(tmp_path / 'arm' / 'curve.csv'), study_table(tmp_path, {'arm': {}})[0]
+    assert row['eval_share'] == pytest.approx(c['eval_seconds'].sum() / (c['train_seconds'][-1] - c['train_seconds'][0]))   # the arm's own training
 
 def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
     out = tmp_path / 'S'

@@ -7,13 +7,18 @@ from mjdiff.io import atomic_save
 ROOT = Path(__file__).resolve().parent.parent
 
 def long_runs(runs, *args, **env):
-    e = {**os.environ, 'RUNS': str(runs), 'DRY': '1', **env}
-    for k in ('COOL', 'BRANCH', 'EXTRA', 'STEPS', 'FROM'): e.setdefault(k, ''); e[k] = env.get(k, '')
+    "The script with DRY=1 (sets up, prints the training command, starts nothing) in this test's Python."
+    e = {**os.environ, 'RUNS': str(runs), 'DRY': '1', 'PYTHON': sys.executable}
+    for k in ('COOL', 'BRANCH', 'EXTRA', 'STEPS', 'FROM', 'AT'): e[k] = env.get(k, '')
     return subprocess.run(['bash', str(ROOT / 'tools' / 'long_runs.sh'), *args], capture_output=True, text=True, env=e, timeout=120)
 
+def trunk_at(runs, step):
+    ck = {'step': step, 'model': {'w': torch.arange(3.) + step}, 'config': {}}
+    (runs / 'ours' / 'checkpoints').mkdir(parents=True, exist_ok=True); atomic_save(ck, runs / 'ours' / 'checkpoints' / 'last.pt')
+    return ck
+
 def test_branch_copies_state_and_changes_params(tmp_path):
-    ck = {'step': 40, 'model': {'w': torch.arange(3.)}, 'config': {}}
-    (tmp_path / 'ours' / 'checkpoints').mkdir(parents=True); atomic_save(ck, tmp_path / 'ours' / 'checkpoints' / 'last.pt')
+    ck = trunk_at(tmp_path, 40)
     r = long_runs(tmp_path, 'ours', BRANCH='minsnr:min_snr=5,ema_decay=0.9995', EXTRA='10')
     assert r.returncode == 0, r.stderr
     assert 'ours_minsnr40: branched from ours at step 40' in r.stdout
@@ -25,10 +30,24 @@ def test_branch_copies_state_and_changes_params(tmp_path):
     r = long_runs(tmp_path, 'ours', COOL='20')
     assert r.returncode == 0 and '--out %s/ours_cool40 --stages train --param steps=60 --param lr_decay=20' % tmp_path in r.stdout, r.stdout + r.stderr
 
+def test_branch_resumed_after_the_trunk_moved_on(tmp_path):
+    trunk_at(tmp_path, 40)
+    assert long_runs(tmp_path, 'ours', BRANCH='ema:ema_decay=0.9995', EXTRA='10').returncode == 0
+    trunk_at(tmp_path, 70)                                                         # the run itself went on
+    r = long_runs(tmp_path, 'ours', BRANCH='ema:ema_decay=0.9995', EXTRA='20', AT='40')
+    assert r.returncode == 0 and 'branched' not in r.stdout, r.stdout + r.stderr  # the arm's own state, not copied again
+    assert '--out %s/ours_ema40 --stages train --param steps=60 --param ema_decay=0.9995' % tmp_path in r.stdout
+    assert torch.load(tmp_path / 'ours_ema40' / 'checkpoints' / 'last.pt', weights_only=True)['step'] == 40
+    r = long_runs(tmp_path, 'ours', BRANCH='ema:ema_decay=0.9995', EXTRA='20')     # without AT: a new branch at 70
+    assert r.returncode == 0 and 'ours_ema70: branched from ours at step 70' in r.stdout
+
 def test_bad_branches_refused(tmp_path):
-    for env, msg in ((dict(BRANCH='Bad', EXTRA='5'), 'BRANCH must be name'), (dict(BRANCH='x:foo', EXTRA='5'), "expected k=v, got 'foo'"),
+    for env, msg in ((dict(BRANCH='Bad', EXTRA='5'), 'BRANCH must be name'), (dict(BRANCH='b2', EXTRA='5'), 'ending in a letter'),
+                     (dict(BRANCH='x:foo', EXTRA='5'), "expected k=v, got 'foo'"), (dict(BRANCH='x:steps=9', EXTRA='5'), 'steps are set by EXTRA'),
                      (dict(BRANCH='x', EXTRA='ten'), "EXTRA must be a number of steps, not 'ten'"), (dict(BRANCH='x', COOL='5'), 'not both'),
-                     (dict(COOL='0'), 'COOL must be a number'), (dict(BRANCH='x', EXTRA='5'), 'ours has no checkpoint')):
+                     (dict(BRANCH='x', EXTRA='5', STEPS='99'), 'STEPS is for the run itself'), (dict(COOL='5', EXTRA='5'), 'EXTRA is for BRANCH'),
+                     (dict(COOL='0'), 'COOL must be a number'), (dict(BRANCH='x', EXTRA='5'), 'ours has no checkpoint'),
+                     (dict(BRANCH='x', EXTRA='5', AT='40'), 'no branch'), (dict(BRANCH='x', EXTRA='5', AT='4o'), 'AT must be')):
         r = long_runs(tmp_path, 'ours', **env)
         assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (env, r.stderr)
     assert not any(tmp_path.iterdir())                                         # nothing set up for a refused branch

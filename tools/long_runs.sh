@@ -14,7 +14,10 @@
 #                                            # (stop it first) copied to $RUNS/ours_minsnr<step>, trained EXTRA more steps
 #                                            # with the parameters after ':' changed (k=v,k=v; none: the trunk's own
 #                                            # continuation, the arm to compare against); rerun to resume the arm
+#   AT=30000 BRANCH=... EXTRA=3000 tools/long_runs.sh ours   # resume the branch made at step 30,000 (also COOL) once the
+#                                            # run itself has moved on (its current step would name a new branch)
 #   DRY=1 ... tools/long_runs.sh ours        # set up (branch, copy) and print the training command, start nothing
+#   PYTHON=/path/to/python ...               # the environment to run in (default: the repository's .venv)
 #   FROM=mjdiff/assets/cifar10_mnist.pt STEPS=37500 tools/long_runs.sh ours   # a lost run: go on from exported weights
 #                                            # (a milestone ema_*.pt, or the shipped asset: a cooldown's end at step 32,750),
 #                                            # inexactly (new optimizer, LR re-warm-up); STEPS must exceed their step
@@ -22,6 +25,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-$(dirname "$ROOT")/runs/long}
+PY=${PYTHON:-$ROOT/.venv/bin/python}
 declare -A PRESET=([ours]=cifar10_mnist_pretrain [paper]=cifar10_mnist_paper_pretrain)
 [ $# -gt 0 ] || set -- ours paper
 mkdir -p "$RUNS"
@@ -33,18 +37,29 @@ for n in "$@"; do
   name=$n; params=(${STEPS:+--param steps=$STEPS})
   if [ -n "${COOL:-}" ] || [ -n "${BRANCH:-}" ]; then
     [ -z "${COOL:-}" ] || [ -z "${BRANCH:-}" ] || { echo "give COOL or BRANCH, not both" >&2; exit 2; }
+    [ -z "${STEPS:-}" ] || { echo "STEPS is for the run itself; a branch trains ${COOL:+COOL}${BRANCH:+EXTRA} more steps" >&2; exit 2; }
+    [ -z "${COOL:-}" ] || [ -z "${EXTRA:-}" ] || { echo "EXTRA is for BRANCH; a cooldown trains COOL more steps" >&2; exit 2; }
     extra=${COOL:-${EXTRA:-}}
     [[ $extra =~ ^[1-9][0-9]*$ ]] || { echo "${COOL:+COOL}${BRANCH:+EXTRA} must be a number of steps, not '$extra'" >&2; exit 2; }
     arm=cool; changes=()
     if [ -n "${BRANCH:-}" ]; then
       arm=${BRANCH%%:*}; [[ $BRANCH == *:* ]] && IFS=',' read -ra changes <<< "${BRANCH#*:}"
-      [[ $arm =~ ^[a-z][a-z0-9]*$ ]] || { echo "BRANCH must be name[:k=v,...] with a lower-case name, not '$BRANCH'" >&2; exit 2; }
-      for kv in ${changes[@]+"${changes[@]}"}; do [[ $kv == ?*=?* ]] || { echo "BRANCH: expected k=v, got '$kv'" >&2; exit 2; }; done
+      [[ $arm =~ ^[a-z]([a-z0-9]*[a-z])?$ ]] || { echo "BRANCH must be name[:k=v,...], the name lower-case letters and digits ending in a letter, not '$BRANCH'" >&2; exit 2; }
+      for kv in ${changes[@]+"${changes[@]}"}; do
+        [[ $kv == ?*=?* ]] || { echo "BRANCH: expected k=v, got '$kv'" >&2; exit 2; }
+        [[ ${kv%%=*} != steps ]] || { echo "BRANCH: steps are set by EXTRA, not '$kv'" >&2; exit 2; }
+      done
     fi
-    src="$RUNS/$n/checkpoints/last.pt"
-    [ -e "$src" ] || { echo "$n has no checkpoint ($src) to branch from" >&2; exit 2; }
-    step=$("$ROOT/.venv/bin/python" -c "import sys; from mjdiff.io import load_checkpoint; print(load_checkpoint(sys.argv[1])['step'])" "$src")
-    name=${n}_$arm$step
+    if [ -n "${AT:-}" ]; then
+      [[ $AT =~ ^[0-9]+$ ]] || { echo "AT must be the step a branch was made at, not '$AT'" >&2; exit 2; }
+      step=$AT; name=${n}_$arm$step
+      [ -e "$RUNS/$name/checkpoints/last.pt" ] || { echo "AT=$AT: no branch $RUNS/$name to resume" >&2; exit 2; }
+    else
+      src="$RUNS/$n/checkpoints/last.pt"
+      [ -e "$src" ] || { echo "$n has no checkpoint ($src) to branch from" >&2; exit 2; }
+      step=$("$PY" -c "import sys; from mjdiff.io import load_checkpoint; print(load_checkpoint(sys.argv[1])['step'])" "$src")
+      name=${n}_$arm$step
+    fi
     if [ ! -e "$RUNS/$name/checkpoints/last.pt" ]; then
       mkdir -p "$RUNS/$name/checkpoints" && cp "$src" "$RUNS/$name/checkpoints/last.pt" && echo "$name: branched from $n at step $step"
     fi
@@ -53,7 +68,7 @@ for n in "$@"; do
     for kv in ${changes[@]+"${changes[@]}"}; do params+=(--param "$kv"); done
   fi
   if [ -n "${DRY:-}" ]; then echo "$name: mjdiff reproduce --preset ${PRESET[$n]} --out $RUNS/$name --stages train ${params[*]}"; continue; fi
-  nohup env OMP_NUM_THREADS=${THREADS:-1} "$ROOT/.venv/bin/mjdiff" reproduce --preset "${PRESET[$n]}" --out "$RUNS/$name" --stages train \
+  nohup env OMP_NUM_THREADS=${THREADS:-1} "$PY" -m mjdiff.pipeline reproduce --preset "${PRESET[$n]}" --out "$RUNS/$name" --stages train \
     "${params[@]}" >> "$RUNS/$name.log" 2>&1 < /dev/null &
   echo "$name: pid $!, log $RUNS/$name.log, curve $RUNS/$name/curve.csv"
 done
