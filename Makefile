@@ -29,7 +29,8 @@ reproduce: install
 
 test: install browser-deps
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --durations=12 tests
+	# two workers, one thread each, each test file whole on one worker (module fixtures built once)
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=12 tests
 
 # For tests/test_browser.py: Debian's Chromium (only when /usr/bin/chromium is missing, and only as root) and the
 # playwright package from PyPI (never `playwright install`). A failure is reported here and the browser test skips.

@@ -1,7 +1,7 @@
 "The latent-space control study (`mjdiff control`): joint vs single-modality runs paired by seed, compared in a report."
 import json
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_main
 
 @pytest.fixture(scope='module')
 def study(tmp_path_factory):
@@ -65,11 +65,11 @@ def test_rerun_with_other_parameters_is_refused(study):
     (['--param', 'sigma_mode'], 'KEY=VALUE'),
 ])
 def test_bad_study_parameters(args, needle, tmp_path):
-    r = run_cli('control', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
+    r = run_main('control', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
     assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / 'x' / 'control_runs.json').exists()
 
 def test_refuses_a_reproduce_run_directory(tiny_run):
     out, _ = tiny_run
-    r = run_cli('control', '--preset', 'tiny', '--out', str(out))
+    r = run_main('control', '--preset', 'tiny', '--out', str(out))
     assert r.returncode == 2 and 'holds a `mjdiff reproduce` run' in r.stderr, r.stderr

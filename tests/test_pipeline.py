@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 import pytest, torch
-from conftest import run_cli
+from conftest import run_cli, run_main
 from mjdiff.pipeline import STAGES
 
 def test_all_stages_write_their_outputs(tiny_run):
@@ -54,7 +54,7 @@ def test_rerun_resumes_and_continues(tiny_run, tmp_path):
     (['--param', 'init_from=no/such.pt'], 'init_from checkpoint not found'),
 ])
 def test_bad_parameters_fail_fast_with_one_line(args, needle, tmp_path):
-    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
+    r = run_main('reproduce', '--preset', 'tiny', '--out', str(tmp_path / 'x'), *args)
     assert r.returncode == 2
     err = r.stderr.strip()
     assert needle in err and len(err.splitlines()) == 1, err
@@ -83,7 +83,7 @@ def test_preset_init_from_is_resolved_for_the_stages(tmp_path, monkeypatch):
     assert not (tmp_path / 'y' / 'train.ipynb').exists()
 
 def test_unknown_preset(tmp_path):
-    r = run_cli('reproduce', '--preset', 'nope', '--out', str(tmp_path / 'x'))
+    r = run_main('reproduce', '--preset', 'nope', '--out', str(tmp_path / 'x'))
     assert r.returncode == 2 and "unknown preset 'nope'" in r.stderr
 
 def test_corrupt_checkpoint_stops_with_the_stage_named(tiny_run, tmp_path):
