@@ -4,13 +4,13 @@
 
 # %% ../nbs/00a_io.ipynb #229eca24
 from __future__ import annotations
-import fcntl, json, math, os, re, socket, tempfile, time
+import errno, fcntl, json, math, os, re, shutil, socket, stat, tempfile, time
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['LOCK_ENV', 'strict_json', 'atomic_write', 'atomic_save', 'remove_stale_tmp', 'CheckpointError', 'load_checkpoint',
-           'RunLocked', 'run_lock']
+__all__ = ['LOCK_ENV', 'strict_json', 'WriteFailed', 'atomic_write', 'atomic_save', 'remove_stale_tmp', 'CheckpointError',
+           'load_checkpoint', 'RunLocked', 'run_lock', 'lock_held']
 
 # %% ../nbs/00a_io.ipynb #f6a9698f
 def strict_json(obj):
@@ -20,18 +20,44 @@ def strict_json(obj):
     if isinstance(obj, (list, tuple)): return [strict_json(v) for v in obj]
     return obj
 
+# %% ../nbs/00a_io.ipynb #4b741410
+class WriteFailed(OSError):
+    "A file could not be written (a full disk, say); the file that was there before is kept."
+
+
+# %% ../nbs/00a_io.ipynb #4b741411
+def _write_failed(path: Path, e: BaseException) -> WriteFailed | None:
+    "A one-line `WriteFailed` for an error of the filesystem while writing `path` (torch's writer reports it as a RuntimeError); else None."
+    if isinstance(e, OSError) and e.errno is not None: reason = os.strerror(e.errno).lower()
+    elif isinstance(e, RuntimeError) and ('PytorchStreamWriter' in str(e) or 'write failed' in str(e)): reason = "the write failed"
+    else: return None
+    try: free = shutil.disk_usage(path.parent).free
+    except OSError: free = None
+    room = f"{free / 2**20:.1f} MiB free there" if free is not None else "free space unknown"
+    if free is not None and free < 2**20 and reason == "the write failed": reason = "no space left on device"
+    kept = "the file there before is kept" if path.exists() else "nothing was written"
+    failed = WriteFailed(f"cannot write {path}: {reason} ({room}); {kept}")
+    failed.errno = e.errno if isinstance(e, OSError) else errno.EIO
+    return failed
+
+
 # %% ../nbs/00a_io.ipynb #4b741412
 def atomic_write(path: str | Path, write, mode: int = 0o644) -> Path:
-    "Call `write(tmp)` on a temporary file beside `path`, fsync it, chmod `mode`, then `os.replace` it into place."
+    """Call `write(tmp)` on a temporary file beside `path`, fsync it, chmod `mode`, then `os.replace` it into place.
+    A filesystem error (a full disk) is a one-line `WriteFailed`; `path` keeps what it held."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)     # mode 0600
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)     # mode 0600
         write(tmp)
         with open(tmp, 'rb+') as f: os.fsync(f.fileno())
         os.chmod(tmp, mode); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    except BaseException as e:
+        if tmp: Path(tmp).unlink(missing_ok=True)
+        if (failed := _write_failed(path, e)) is not None: raise failed from None
+        raise
     return path
+
 
 # %% ../nbs/00a_io.ipynb #4b741412b
 def atomic_save(obj, path: str | Path, mode: int = 0o644) -> Path:
@@ -54,19 +80,40 @@ def remove_stale_tmp(path: str | Path) -> int:
 class CheckpointError(RuntimeError):
     "A checkpoint that is missing, corrupt, unsafe or of another model."
 
+# %% ../nbs/00a_io.ipynb #fd9418e0a
+def _pickle_globals(path: Path) -> list[str]:
+    "The module-level names a plain pickle file refers to, read with `pickletools` (never executed); [] when it is not one."
+    import pickletools
+    names, strings = [], []
+    try:
+        with open(path, 'rb') as f:
+            for op, arg, _ in pickletools.genops(f):
+                if op.name in ('GLOBAL', 'INST'): names.append(arg.replace(' ', '.'))
+                elif op.name == 'STACK_GLOBAL' and len(strings) >= 2: names.append(f"{strings[-2]}.{strings[-1]}")
+                if isinstance(arg, str): strings.append(arg)
+    except Exception: pass                                   # not a pickle, or a truncated one: what was read so far
+    return names
+
+
 # %% ../nbs/00a_io.ipynb #fd9418e0b
+_SAFE_GLOBALS = ('torch.', 'collections.OrderedDict', '_codecs.encode', 'numpy.')
+
 def _load_error(path: Path, e: Exception) -> str:
     "One line saying why `torch.load(path, weights_only=True)` failed."
     msg = str(e)
     if m := re.search(r'(?:Unsupported global: |unsupported )GLOBAL ([\w.]+)', msg):
         return f"checkpoint {path} carries code (its pickle refers to {m.group(1)}); it will not be loaded"
+    if code := [n for n in _pickle_globals(path) if not n.startswith(_SAFE_GLOBALS)]:      # a plain (legacy) pickle torch cannot parse
+        return f"checkpoint {path} carries code (its pickle refers to {code[0]}); it will not be loaded"
     if 'zip archive' in msg or isinstance(e, EOFError): return f"checkpoint {path} is truncated or corrupt ({type(e).__name__})"
     return f"{path} is not an mjdiff checkpoint: not readable as a weights-only torch file ({type(e).__name__})"
+
 
 # %% ../nbs/00a_io.ipynb #fd9418e0c
 def load_checkpoint(path: str | Path, map_location='cpu') -> dict:
     "Load a checkpoint with `weights_only=True`; one-line `CheckpointError` for missing, empty, corrupt or code-carrying files."
     path = Path(path)
+    if path.is_dir(): raise CheckpointError(f"checkpoint {path} is a directory, not a checkpoint file")
     if not path.is_file(): raise CheckpointError(f"checkpoint not found: {path}")
     if path.stat().st_size == 0: raise CheckpointError(f"checkpoint {path} is empty (0 bytes)")
     try:
@@ -81,11 +128,19 @@ def load_checkpoint(path: str | Path, map_location='cpu') -> dict:
 
 # %% ../nbs/00a_io.ipynb #efc9ac1f
 class RunLocked(RuntimeError):
-    "The run directory is in use by another process."
+    "The run directory cannot be locked: another process holds it, or its `.lock` is not a lock file of this user's."
+
+# %% ../nbs/00a_io.ipynb #efc9ac1fa
+LOCK_ENV = 'MJDIFF_RUN_LOCK'
+_HOLDER = re.compile(r'pid (\d+) on (\S+) since (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)')
+
+def _holder(text: str) -> str | None:
+    "The holder a lock file names (`pid N on HOST since TIME`, re-formatted from its parts), or None if it is not such a line."
+    m = _HOLDER.fullmatch(text.strip())
+    return m and f"pid {m[1]} on {m[2]} since {m[3]}"
+
 
 # %% ../nbs/00a_io.ipynb #efc9ac1fb
-LOCK_ENV = 'MJDIFF_RUN_LOCK'
-
 class run_lock:
     "Context manager: hold the lock of run directory `run_dir` (a no-op where an ancestor process holds it)."
     def __init__(self, run_dir: str | Path, verbose: bool = True):
@@ -95,17 +150,32 @@ class run_lock:
         "Whether a process above this one holds the lock of this directory."
         return str(self.dir) in os.environ.get(LOCK_ENV, '').split(os.pathsep)
 
+    def _open(self) -> int:
+        "`.lock` opened without following a link, refused unless a regular file of this user's with no other name."
+        path = self.dir / '.lock'
+        try: fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as e:
+            if path.is_symlink(): raise RunLocked(f"{path} is a symbolic link, not a lock file; it was not followed (remove it to run here)") from None
+            raise RunLocked(f"cannot open the lock file {path}: {e.strerror}") from None
+        st = os.fstat(fd)
+        why = ('not a regular file' if not stat.S_ISREG(st.st_mode) else 'owned by another user' if st.st_uid != os.getuid()
+               else f'a file with {st.st_nlink} names (a hard link)' if st.st_nlink != 1 else None)
+        if why: os.close(fd); raise RunLocked(f"{path} is {why}, not a lock file of yours; it was left untouched (remove it to run here)")
+        return fd
+
     def __enter__(self):
         if self.inherited(): return self
         self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / '.lock'
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open()
+        old = os.pread(fd, 4096, 0).decode(errors='replace')
+        if old.strip() and not _holder(old):                      # someone else's file: never shown, never truncated
+            os.close(fd)
+            raise RunLocked(f"{self.dir / '.lock'} holds something other than an mjdiff lock ({len(old)} bytes); it was left untouched (remove it to run here)")
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 4096, 0).decode(errors='replace').strip() or 'unknown'
             os.close(fd)
-            raise RunLocked(f"run directory {self.dir} is in use by another run ({holder}); wait for it to finish or use another --out") from None
-        old = os.pread(fd, 4096, 0).decode(errors='replace').strip()
+            raise RunLocked(f"run directory {self.dir} is in use by another run ({_holder(old) or 'unknown'}); wait for it to finish or use another --out") from None
+        old = _holder(os.pread(fd, 4096, 0).decode(errors='replace'))    # re-read under the lock
         if old and self.verbose: print(f"[mjdiff] taking over the lock of {self.dir} left by a run that ended without releasing it ({old})", flush=True)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
@@ -120,3 +190,14 @@ class run_lock:
         if self.prev is None: os.environ.pop(LOCK_ENV, None)
         else: os.environ[LOCK_ENV] = self.prev
         return False
+
+
+# %% ../nbs/00a_io.ipynb #e1c81a96
+def lock_held(run_dir: str | Path) -> bool:
+    "Whether a live process holds the lock of run directory `run_dir` (its `.lock` cannot be shared now)."
+    try: fd = os.open(Path(run_dir) / '.lock', os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError: return False
+    try: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB); fcntl.flock(fd, fcntl.LOCK_UN); return False
+    except BlockingIOError: return True
+    finally: os.close(fd)
+

@@ -30,6 +30,20 @@ class UNetConfig:
 
     def __post_init__(self):
         self.channel_mult, self.attn_resolutions = tuple(self.channel_mult), tuple(self.attn_resolutions)
+        whole = lambda v, lo: isinstance(v, int) and not isinstance(v, bool) and v >= lo
+        if not whole(self.model_channels, 4): raise ValueError(f"parameter model_channels must be an integer ≥ 4 (GroupNorm's 4 channels a group), got {self.model_channels!r}")
+        if not self.channel_mult or not all(whole(m, 1) for m in self.channel_mult):
+            raise ValueError(f"parameter channel_mult must be a non-empty tuple of integers ≥ 1, e.g. (1, 2, 2), got {self.channel_mult!r}")
+        if not all(whole(r, 1) for r in self.attn_resolutions): raise ValueError(f"parameter attn_resolutions must hold resolutions (integers ≥ 1), got {self.attn_resolutions!r}")
+        if not whole(self.num_blocks, 1): raise ValueError(f"parameter num_blocks must be an integer ≥ 1, got {self.num_blocks!r}")
+        if not whole(self.noise_channels, 2) or self.noise_channels % 2: raise ValueError(f"parameter noise_channels must be an even integer ≥ 2, got {self.noise_channels!r}")
+
+    def resolutions(self, resolution: int) -> list[int]:
+        "The resolution of each level for inputs of `resolution`²; one-line error where the levels do not fit it or `attn_resolutions` names another."
+        levels = [resolution >> i for i in range(len(self.channel_mult))]
+        if resolution % 2 ** (len(self.channel_mult) - 1): raise ValueError(f"parameter channel_mult={self.channel_mult} has {len(self.channel_mult)} levels, too many to halve {resolution}×{resolution} inputs at each")
+        if bad := [r for r in self.attn_resolutions if r not in levels]: raise ValueError(f"parameter attn_resolutions={self.attn_resolutions}: the network has no level at {bad[0]}×{bad[0]}; its levels are {levels}")
+        return levels
 
 # %% ../nbs/04_networks.ipynb #c007
 class PositionalEmbedding(nn.Module):
@@ -110,6 +124,7 @@ class UNet(nn.Module):
         ch, emb_dim = cfg.model_channels, 4 * cfg.model_channels
         self.emb = SigmaEmbedding(M, cfg.noise_channels, emb_dim)
         self.conv_in = nn.Conv2d(channels * (2 if cfg.mask_input else 1), ch, 3, padding=1)
+        cfg.resolutions(resolution)                                               # one-line error for a shape that cannot be built
         self.down, skips, res, cur = nn.ModuleList(), [ch], resolution, ch
         for level, mult in enumerate(cfg.channel_mult):
             for _ in range(cfg.num_blocks):

@@ -4,25 +4,26 @@
 
 # %% ../nbs/09_pipeline.ipynb #c003
 from __future__ import annotations
-import argparse, ast, base64, contextlib, json, math, os, re, shutil, sys, time
+import argparse, ast, base64, contextlib, json, math, os, re, shutil, signal, sys, threading, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
-from .io import atomic_save, run_lock, RunLocked, CheckpointError, load_checkpoint
+from .io import atomic_save, atomic_write, run_lock, RunLocked, CheckpointError, load_checkpoint
 from .layout import Layout
 from .diffusion import NoiseConfig
 from .networks import UNetConfig
 from .training import (TrainConfig, from_params, check_fields, POSITIVE, NON_NEGATIVE, AT_LEAST_1, PROBABILITY,
-                             export_checkpoint, pretrained_path, TrainingDiverged)
+                             export_checkpoint, pretrained_path, TrainingDiverged, TrainingStopped)
 from .sampling import SAMPLERS, STRATEGIES
 from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pairwise_coherence
 
 # %% auto #0
 __all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS',
-           'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset', 'shipped_name',
-           'resolve_init', 'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve',
-           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'stderr_to',
-           'run_stage', 'changed_params', 'check_run_params', 'reproduce', 'control_runs', 'control_study',
+           'SAMPLE_BATCH', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset',
+           'shipped_name', 'resolve_init', 'memory_bytes', 'check_run_inputs', 'setup_stage', 'save_figure',
+           'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics', 'merge_metrics', 'claim_html',
+           'write_report', 'notebooks_dir', 'StageFailed', 'stderr_to', 'run_stage', 'changed_params',
+           'check_run_params', 'record_run', 'forward_sigterm', 'reproduce', 'control_runs', 'control_study',
            'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table', 'write_study', 'train_command',
            'torchrun_command', 'train_distributed', 'read_condition', 'read_mask', 'calibrated_level', 'noisy_settings',
            'sample_command', 'param_docs', 'pairs', 'main']
@@ -118,11 +119,28 @@ class RunConfig:
         if 'calibrated' in self.robust_strategies and not self.calib_sigmas: raise ValueError("parameter calib_sigmas is empty; the 'calibrated' robustness strategy needs levels to try")
         if self.joint_guidance and self.sigma_mode != 'per_modality': raise ValueError(f"parameter joint_guidance={self.joint_guidance} needs sigma_mode='per_modality', not {self.sigma_mode!r}; set joint_guidance=0")
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
-        if self.class_map:
-            try: m = json.loads(self.class_map); assert isinstance(m, dict) and all(isinstance(v, list) and all(isinstance(c, int) for c in v) for v in m.values())
-            except (ValueError, AssertionError): raise ValueError(f"parameter class_map must be JSON {{modality: [class, ...]}}, got {self.class_map!r}") from None
+        self.unet().resolutions(self.layout().size)                           # attention only at levels the network has
+        if self.class_map: self.class_maps()
         for name, levels in (('robust_noise', self.robust_noise), ('robust_occlusion', self.robust_occlusion), ('robust_typos', self.robust_typos), ('calib_sigmas', self.calib_sigmas)):
             if not all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in levels): raise ValueError(f"parameter {name} must hold finite levels ≥ 0, got {levels}")
+
+    def layout(self):
+        "The modalities of the run's dataset."
+        if self.dataset == 'demo':
+            from mjdiff.data import demo_layout; return demo_layout()
+        from mjdiff.sources import cifar10_mnist_layout; return cifar10_mnist_layout()
+
+    def class_maps(self, n_classes: int = 10) -> dict[str, list[int]]:
+        "`{modality: [class of that modality for anchor class k]}` (identity unless `class_map` says otherwise); one-line errors."
+        names, what = self.layout().names, f"parameter class_map must be JSON {{modality: [{n_classes} classes, one per anchor class]}}"
+        try: given = json.loads(self.class_map) if self.class_map else {}
+        except ValueError: raise ValueError(f"{what}, got {self.class_map!r}") from None
+        if not isinstance(given, dict): raise ValueError(f"{what}, got {self.class_map!r}")
+        if bad := [k for k in given if k not in names]: raise ValueError(f"parameter class_map: unknown modality {bad[0]!r}; this dataset has {names}")
+        for k, v in given.items():
+            if not (isinstance(v, list) and len(v) == n_classes and all(type(c) is int and 0 <= c < n_classes for c in v)):
+                raise ValueError(f"parameter class_map[{k!r}] must list {n_classes} classes in 0..{n_classes - 1}, got {v!r}")
+        return {n: list(given.get(n, range(n_classes))) for n in names}
 
     def unet(self) -> UNetConfig:
         "The network part."
@@ -264,6 +282,33 @@ def resolve_init(cfg: RunConfig) -> Path | None:
     if not p.is_file(): raise FileNotFoundError(f"init_from checkpoint not found: {p}" + (f" (no shipped weights {name!r})" if name else ''))
     return p
 
+# %% ../nbs/09_pipeline.ipynb #c011f0
+def memory_bytes() -> int:
+    "This machine's physical memory in bytes (what a request for data or samples is sized against)."
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+# %% ../nbs/09_pipeline.ipynb #c011f
+def check_run_inputs(cfg: RunConfig, train: bool = True):
+    """What the stages will read, checked before anything is written (one-line errors): the data — there, and no more
+    than the source holds or the machine's memory takes — and, when `train` starts from it, `init_from`: a readable,
+    weights-only checkpoint."""
+    if cfg.dataset == 'cifar10_mnist':
+        from mjdiff.sources import find_data_root, read_idx, SourceNotFound
+        root = find_data_root(cfg.data_root or None)
+        for sub in ('cifar10-jpg/train', 'cifar10-jpg/test', 'mnist/t10k-labels-idx1-ubyte.gz'):
+            if not (root / sub).exists(): raise SourceNotFound(f"{root} holds no {sub}; see ../shared/data/README.md for the layout")
+        n = len(read_idx(root / 'mnist' / 't10k-labels-idx1-ubyte.gz'))
+        if not cfg.mnist_train < n: raise ValueError(f"parameter mnist_train={cfg.mnist_train} must be below the {n} MNIST digits in {root / 'mnist'} (the rest are held out)")
+    else:                                                     # the demo renders its words and scenes: sized by memory
+        per = 10 * cfg.layout().size ** 2 * sum(m.channels for m in cfg.layout().modalities if m.name != 'digit')
+        need, have = 2 * 2 * per * cfg.n_per_class, memory_bytes()          # train and held-out, each built as a list then stacked
+        if need > have // 2:
+            raise ValueError(f"parameter n_per_class={cfg.n_per_class:,} renders {20 * cfg.n_per_class:,} words and scenes (about {need / 2**30:,.1f} GiB "
+                             f"while they are built); this machine has {have / 2**30:.1f} GiB: at most n_per_class={have // 2 // (4 * per):,}")
+    if train and cfg.init_from: load_checkpoint(resolve_init(cfg))
+
+
 # %% ../nbs/09_pipeline.ipynb #c013
 def setup_stage(run_dir: str | Path, preset: str, overrides: dict | None = None) -> tuple[RunConfig, Path]:
     "Resolve the run configuration from a notebook's papermill parameters; make `run_dir/figures`; seed torch."
@@ -282,8 +327,7 @@ def save_figure(fig, run_dir: str | Path, name: str, dpi: int = 110) -> Path:
 # %% ../nbs/09_pipeline.ipynb #c015
 def run_class_maps(cfg: RunConfig, layout: Layout, n_classes: int = 10) -> dict[str, list[int]]:
     "`{modality: [class of that modality for anchor class k]}` (identity unless `cfg.class_map` says otherwise)."
-    given = json.loads(cfg.class_map) if cfg.class_map else {}
-    return {n: list(given.get(n, range(n_classes))) for n in layout.names}
+    return cfg.class_maps(n_classes)
 
 # %% ../nbs/09_pipeline.ipynb #c015b
 def sampling_kwargs(cfg: RunConfig, strategy: str | None = None, steps: int | None = None) -> dict:
@@ -431,15 +475,28 @@ FREE_PARAMS = ('steps', 'init_from', 'data_root', 'cache_dir', 'nproc', 'device'
 
 def _plain(v): return list(v) if isinstance(v, tuple) else v
 
+# %% ../nbs/09_pipeline.ipynb #c019d2
+def _recorded(run_dir: Path) -> dict | None:
+    """The parameters `run_dir` was made with: its `run_config.json` (keys added since: their defaults), else — a folder
+    that only a trainer wrote — the network and training parts of `config.json`; None for a new folder."""
+    for name in ('run_config.json', 'config.json'):
+        p = run_dir / name
+        if not p.exists(): continue
+        try: have = json.loads(p.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is unreadable ({type(e).__name__}); use another --out") from None
+        if name == 'run_config.json': return {**{k: _plain(v) for k, v in asdict(RunConfig()).items()}, **have}
+        noise = have.get('model', {}).get('noise', {})
+        return {**have.get('model', {}).get('net', {}), **have.get('train', {}), **{k: noise[k] for k in ('P_mean', 'P_std') if k in noise}}
+    return None
+
+
 # %% ../nbs/09_pipeline.ipynb #c019e
 def changed_params(run_dir: str | Path, cfg: RunConfig) -> dict[str, tuple]:
-    "`{key: (recorded, wanted)}` for every parameter of `cfg` that differs from `run_dir/run_config.json` (keys added since: their defaults)."
-    p = Path(run_dir) / 'run_config.json'
-    if not p.exists(): return {}
-    try: have = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{p} is unreadable ({type(e).__name__}); use another --out") from None
-    have = {**{k: _plain(v) for k, v in asdict(RunConfig()).items()}, **have}
-    return {k: (have[k], _plain(v)) for k, v in asdict(cfg).items() if have.get(k) != _plain(v)}
+    "`{key: (recorded, wanted)}` for every parameter of `cfg` that differs from what `run_dir` recorded (see `_recorded`)."
+    have = _recorded(Path(run_dir))
+    if have is None: return {}
+    return {k: (have[k], _plain(v)) for k, v in asdict(cfg).items() if k in have and have[k] != _plain(v)}
+
 
 # %% ../nbs/09_pipeline.ipynb #c019f
 def check_run_params(run_dir: str | Path, cfg: RunConfig, force: bool = False, free=FREE_PARAMS) -> dict[str, tuple]:
@@ -450,6 +507,34 @@ def check_run_params(run_dir: str | Path, cfg: RunConfig, force: bool = False, f
         raise ValueError(f"{run_dir} was made with other parameters ({', '.join(f'{k}={a!r}, now {b!r}' for k, (a, b) in fixed.items())}); "
                          f"use another --out, or --force to continue this run with the new values")
     return changes
+
+# %% ../nbs/09_pipeline.ipynb #c019f2
+def record_run(run_dir: Path, cfg: RunConfig, preset: str, overrides: dict, changes: dict, stages) -> Path:
+    "Write `run_dir/run_config.json`: every parameter, the preset and overrides asked for, and the `history` of changes."
+    rc = run_dir / 'run_config.json'
+    history = json.loads(rc.read_text()).get('history', []) if rc.exists() else []
+    if changes: history.append({'time': time.strftime('%Y-%m-%d %H:%M:%S'), 'stages': list(stages), 'changed': {k: list(v) for k, v in changes.items()}})
+    return atomic_save({'preset': preset, 'overrides': overrides, **asdict(cfg), 'history': history}, rc)
+
+
+# %% ../nbs/09_pipeline.ipynb #c019f3
+@contextlib.contextmanager
+def forward_sigterm():
+    """While the block runs (in the main thread): a SIGTERM to this process is passed on to its child processes (the
+    stages' kernels, whose training then stops with a checkpoint) and recorded in `flag['signal']`."""
+    flag = {'signal': None}
+    if threading.current_thread() is not threading.main_thread(): yield flag; return
+    def forward(signum, frame):
+        flag['signal'] = signum
+        for stat_file in Path('/proc').glob('[0-9]*/stat'):             # Linux; elsewhere the children are not reached
+            try:
+                pid, ppid = int(stat_file.parent.name), int(stat_file.read_text().rpartition(')')[2].split()[1])
+                if ppid == os.getpid(): os.kill(pid, signum)
+            except (OSError, ValueError, IndexError): pass
+    old = signal.signal(signal.SIGTERM, forward)
+    try: yield flag
+    finally: signal.signal(signal.SIGTERM, old)
+
 
 # %% ../nbs/09_pipeline.ipynb #c019g
 def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: dict | None = None,
@@ -465,20 +550,21 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     if cfg.init_from and shipped_name(cfg) is None:                              # a relative path names a file from here, not from
         p = Path(cfg.init_from).expanduser().resolve()                            # the run directory the stages execute in
         cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
+    check_run_inputs(cfg, train='train' in stages and not (run_dir / 'checkpoints' / 'last.pt').exists())   # before anything is written
     with run_lock(run_dir):
-        changes = check_run_params(run_dir, cfg, force)                           # before anything is written
-        if 'train' in stages and not (run_dir / 'checkpoints' / 'last.pt').exists():
-            resolve_init(cfg)                                                     # missing: one line now, not a failed stage later
+        changes = check_run_params(run_dir, cfg, force)
         typed = {k: getattr(cfg, k) for k in overrides}
         (run_dir / 'figures').mkdir(parents=True, exist_ok=True)
-        rc = run_dir / 'run_config.json'
-        history = json.loads(rc.read_text()).get('history', []) if rc.exists() else []
-        if changes: history.append({'time': time.strftime('%Y-%m-%d %H:%M:%S'), 'stages': list(stages), 'changed': {k: list(v) for k, v in changes.items()}})
-        atomic_save({'preset': preset, 'overrides': typed, **asdict(cfg), 'history': history}, rc)
-        for s in stages:
-            t0 = time.time(); print(f"[mjdiff] {s} ...", flush=True)
-            run_stage(s, run_dir, preset, typed, log_output)
-            print(f"[mjdiff] {s} done in {time.time() - t0:.0f}s -> {run_dir / (s + '.ipynb')}", flush=True)
+        record_run(run_dir, cfg, preset, typed, changes, stages)
+        with forward_sigterm() as term:
+            for s in stages:
+                t0 = time.time(); print(f"[mjdiff] {s} ...", flush=True)
+                try: run_stage(s, run_dir, preset, typed, log_output)
+                except StageFailed as e:
+                    if term['signal']: raise TrainingStopped(f"stopped by SIGTERM in stage {s!r}: {e}") from None
+                    raise
+                print(f"[mjdiff] {s} done in {time.time() - t0:.0f}s -> {run_dir / (s + '.ipynb')}", flush=True)
+                if term['signal']: raise TrainingStopped(f"stopped by SIGTERM after stage {s!r}; the same command goes on from there")
         return merge_metrics(run_dir)
 
 # %% ../nbs/09_pipeline.ipynb #c021
@@ -646,23 +732,34 @@ def write_study(out: str | Path, arms: dict, images: int | None = None) -> list[
     return rows
 
 # %% ../nbs/09_pipeline.ipynb #c021f
-def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False) -> dict:
-    "Train `cfg` into `run_dir` in this process (one rank of torchrun's, if under it); returns `train`'s summary."
+def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False, force: bool = False, preset: str = '',
+                  overrides: dict | None = None) -> dict:
+    """Train `cfg` into `run_dir` in this process (one rank of torchrun's, if under it); returns `train`'s summary.
+    Like `reproduce`, rank 0 first checks the folder's recorded parameters (`force` to continue with others) and
+    the run's inputs, and records the parameters, before anything is written."""
     import torch
     from mjdiff.training import init_distributed, teardown_distributed, build_model, train, get_device
+    run_dir = Path(run_dir).resolve()
+    check_run_inputs(cfg, train=not (run_dir / 'checkpoints' / 'last.pt').exists())   # before anything is written
     rank, world = init_distributed(cfg.device)
     try:
-        torch.manual_seed(cfg.seed)                       # as the training notebook: same initial weights for any nproc
-        data = run_dataset(cfg, 'train')
-        D = build_model(data.layout, cfg.unet(), cfg.noise())
-        curve = run_curve(cfg, run_dir, get_device(cfg.device)) if rank == 0 and cfg.eval_every else None
-        summary = train(D, data, cfg.train_config(), run_dir, init_from=resolve_init(cfg), progress=progress, evaluate=curve)
-        if rank == 0:
-            atomic_save(summary, Path(run_dir) / 'train_summary.json')
-            print(f"[mjdiff train] {world} process(es): {json.dumps(summary)}", flush=True)
-        return summary
+        with run_lock(run_dir) if rank == 0 else contextlib.nullcontext():
+            if rank == 0:
+                changes = check_run_params(run_dir, cfg, force)
+                if changes or not (run_dir / 'run_config.json').exists():
+                    record_run(run_dir, cfg, preset, {k: _plain(getattr(cfg, k)) for k in (overrides or {})}, changes, ['train'])
+            torch.manual_seed(cfg.seed)                       # as the training notebook: same initial weights for any nproc
+            data = run_dataset(cfg, 'train')
+            D = build_model(data.layout, cfg.unet(), cfg.noise())
+            curve = run_curve(cfg, run_dir, get_device(cfg.device)) if rank == 0 and cfg.eval_every else None
+            summary = train(D, data, cfg.train_config(), run_dir, init_from=resolve_init(cfg), progress=progress, evaluate=curve)
+            if rank == 0:
+                atomic_save(summary, run_dir / 'train_summary.json')
+                print(f"[mjdiff train] {world} process(es): {json.dumps(summary)}", flush=True)
+            return summary
     finally:
         teardown_distributed()
+
 
 # %% ../nbs/09_pipeline.ipynb #c021fb
 def torchrun_command(nproc: int, args: list[str], nnodes: int = 1) -> list[str]:
@@ -689,35 +786,53 @@ def train_distributed(cfg: RunConfig, run_dir: str | Path, nproc: int | None = N
         raise RuntimeError(f"torchrun training ({nproc} processes) failed with exit code {p.returncode}: " + ' | '.join(tail[-5:]))
     return json.loads((run_dir / 'train_summary.json').read_text())
 
+# %% ../nbs/09_pipeline.ipynb #c022a2
+def _image_file(path: str | Path, what: str):
+    "One-line errors for an image path that is missing or a directory."
+    if Path(path).is_dir(): raise IsADirectoryError(f"{what}: is a directory, not an image file")
+    if not Path(path).is_file(): raise FileNotFoundError(f"{what}: no such file")
+
+
 # %% ../nbs/09_pipeline.ipynb #c022b
 def read_condition(path: str | Path, layout: Layout, name: str) -> tuple:
-    "`(condition [1, C_m, size, size] in [-1, 1], resized)`: image file `path` as modality `name` of `layout`."
+    """`(condition [1, C_m, size, size] in [-1, 1], notes)`: image file `path` as modality `name` of `layout`; `notes`
+    say what was done to fit it (resized, 16-bit scaled, alpha composited), each a phrase."""
     import torch
     from mjdiff.layout import LayoutError
     from mjdiff.sources import decode_image
     from mjdiff.data import to_float
     if name not in layout.slices: raise LayoutError(f"unknown modality {name!r} in --given; this model has {layout.names}")
-    if not Path(path).is_file(): raise FileNotFoundError(f"--given {name}={path}: no such file")
-    a, resized = decode_image(path, layout.size, layout[name].channels)
-    return to_float(a[None].copy()), resized
+    _image_file(path, f"--given {name}={path}")
+    notes = []
+    a, resized = decode_image(path, layout.size, layout[name].channels, notes)
+    return to_float(a[None].copy()), [f'resized to {layout.size}×{layout.size}'] * resized + notes
+
 
 # %% ../nbs/09_pipeline.ipynb #c022bb
-def read_mask(path: str | Path, layout: Layout, name: str):
-    "`[1, 1, size, size]` bool from an image file: the observed pixels of modality `name` are the bright ones (> half)."
+def read_mask(path: str | Path, layout: Layout, name: str) -> tuple:
+    "`([1, 1, size, size] bool, notes)` from an image file: the observed pixels of modality `name` are the bright ones (> half); fitted like a condition."
     import torch
     from mjdiff.sources import decode_image
     if name not in layout.slices: raise ValueError(f"--mask: unknown modality {name!r}; this model has {layout.names}")
-    if not Path(path).is_file(): raise FileNotFoundError(f"--mask {name}={path}: no such file")
-    a, _ = decode_image(path, layout.size, 1)
-    return torch.from_numpy(a.copy() > 127)[None]
+    _image_file(path, f"--mask {name}={path}")
+    notes = []
+    a, resized = decode_image(path, layout.size, 1, notes)
+    return torch.from_numpy(a.copy() > 127)[None], [f'resized to {layout.size}×{layout.size}'] * resized + notes
+
 
 # %% ../nbs/09_pipeline.ipynb #c022bc
-def calibrated_level(spec: str, name: str, calibration_file: str | Path) -> float:
+def calibrated_level(spec: str, name: str, calibration_file: str | Path | None) -> float:
     "The entry level of `--noisy name=calibrated[:KIND]`, read from a run's `calibration.json` (one-line errors)."
     kind = spec.partition(':')[2]
+    if not calibration_file:
+        raise FileNotFoundError(f"--noisy {name}={spec}: the shipped weights have no run directory with a calibration.json; give --calibration FILE (the cross-modal stage writes one)")
     p = Path(calibration_file)
     if not p.is_file(): raise FileNotFoundError(f"--noisy {name}={spec}: no calibration file {p} (the cross-modal stage writes calibration.json; or give --calibration FILE)")
-    cal = json.loads(p.read_text()).get(name, {})
+    try: cal = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise ValueError(f"calibration file {p} is not JSON ({type(e).__name__}: {str(e).splitlines()[0][:80]})") from None
+    if not isinstance(cal, dict) or not all(isinstance(v, dict) for v in cal.values()):
+        raise ValueError(f"calibration file {p} is not a calibration: expected a JSON object {{modality: {{kind: {{\"sigma\": level}}}}}}")
+    cal = cal.get(name, {})
     if not cal: raise ValueError(f"--noisy {name}={spec}: {p} calibrates no corruption of {name!r}")
     if not kind:
         if len(cal) > 1: raise ValueError(f"--noisy {name}=calibrated: say which corruption, one of {', '.join(f'calibrated:{k}' for k in cal)}")
@@ -726,18 +841,38 @@ def calibrated_level(spec: str, name: str, calibration_file: str | Path) -> floa
     try: return float(cal[kind]['sigma'])
     except (KeyError, TypeError, ValueError): raise ValueError(f"--noisy {name}={spec}: {p} holds no level for {name}/{kind}") from None
 
+
 # %% ../nbs/09_pipeline.ipynb #c022bd
-def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | None) -> tuple[dict, dict]:
-    "`(noise_levels, renoise)` of `--noisy {modality: 'auto' | σ | 'calibrated[:KIND]'}`."
+def noisy_settings(noisy: dict, layout: Layout, calibration_file: str | Path | None, sigma_max: float = math.inf) -> tuple[dict, dict]:
+    "`(noise_levels, renoise)` of `--noisy {modality: 'auto' | σ | 'calibrated[:KIND]'}`; a known σ must lie in [0, `sigma_max`]."
     levels, renoise = {}, {}
     for name, spec in noisy.items():
         if name not in layout.slices: raise ValueError(f"--noisy: unknown modality {name!r}; this model has {layout.names}")
         if spec == 'auto': levels[name] = 'auto'
-        elif spec == 'calibrated' or spec.startswith('calibrated:'): renoise[name] = calibrated_level(spec, name, calibration_file or '')   # enters at s
+        elif spec == 'calibrated' or spec.startswith('calibrated:'): renoise[name] = calibrated_level(spec, name, calibration_file)   # enters at s
         else:
             try: levels[name] = float(spec); assert math.isfinite(levels[name]) and levels[name] >= 0
             except (ValueError, AssertionError): raise ValueError(f"--noisy {name}={spec}: expected auto, a noise level ≥ 0 or calibrated[:KIND]") from None
+            if levels[name] > sigma_max: raise ValueError(f"--noisy {name}={spec}: above the model's largest noise level σ_max = {sigma_max:g}; at that level the condition says nothing")
     return levels, renoise
+
+
+# %% ../nbs/09_pipeline.ipynb #c022bd2
+SAMPLE_BATCH = 256            # samples drawn at once by `mjdiff sample`: memory stays bounded for any --n
+
+def _output_paths(out: str | Path, save: str | Path | None) -> tuple[Path, Path | None]:
+    "`(grid, save)` resolved and checked before any sampling: a grid file with an image suffix matplotlib writes, `save` a `.pt` file."
+    from matplotlib.figure import Figure
+    kinds = Figure().canvas.get_supported_filetypes()
+    out = Path(out).expanduser().resolve()
+    if out.is_dir(): raise IsADirectoryError(f"--out {out}: is a directory; give the grid a file name, e.g. {out / 'samples.png'}")
+    if out.suffix.lower().lstrip('.') not in kinds: raise ValueError(f"--out {out}: give the grid an image file name ending in one of {', '.join('.' + k for k in ('png', 'jpg', 'pdf', 'svg'))}, …")
+    if save is None: return out, None
+    save = Path(save).expanduser().resolve()
+    if save.is_dir(): raise IsADirectoryError(f"--save {save}: is a directory; give a file name ending in .pt")
+    if save.suffix != '.pt': raise ValueError(f"--save {save}: the samples are written as tensors (torch.save); give a file name ending in .pt")
+    return out, save
+
 
 # %% ../nbs/09_pipeline.ipynb #c022be
 def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', given: dict | None = None, strategy: str = 'exact',
@@ -746,38 +881,55 @@ def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', give
                    calibration: str | Path | None = None) -> dict:
     """`mjdiff sample`: joint samples, or samples given image files (`given` `{modality: path}`); writes the grid PNG (and `save`).
     `noisy` `{modality: 'auto' | σ | 'calibrated[:KIND]'}` (the last read from `calibration`, by default the
-    checkpoint's run directory's `calibration.json`); `masks` `{modality: image path}`, bright = observed pixels."""
+    checkpoint's run directory's `calibration.json`); `masks` `{modality: image path}`, bright = observed pixels.
+    Samples are drawn `SAMPLE_BATCH` at a time; everything is checked before sampling and written atomically after."""
     import torch, matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
     from mjdiff.training import load_model, get_device
     from mjdiff.sampling import joint_sample, conditional_sample
     from mjdiff.data import show_batch
     if n < 1: raise ValueError(f"--n must be ≥ 1, got {n}")
+    out, save = _output_paths(out, save)
     dev = get_device(device)
     D = load_model(pretrained_path() if ckpt == 'pretrained' else ckpt, device=dev)
+    if save and (need := n * D.layout.channels * D.layout.size ** 2 * 4) > memory_bytes() // 2:
+        raise ValueError(f"--n {n:,} with --save keeps every sample, about {need / 2**30:,.1f} GiB; this machine has {memory_bytes() / 2**30:.1f} GiB "
+                         f"(at most --n {memory_bytes() // 2 // (need // n):,}, or leave out --save: the grid alone needs no more than {SAMPLE_BATCH} at a time)")
     g = torch.Generator(dev).manual_seed(seed)
     if given:
         cond = {}
         for name, path in given.items():
-            cond[name], resized = read_condition(path, D.layout, name)
-            if resized: print(f"[mjdiff] {path}: resized to {D.layout.size}×{D.layout.size} for modality {name!r}", flush=True)
+            cond[name], notes = read_condition(path, D.layout, name)
+            if notes: print(f"[mjdiff] {path}: {', '.join(notes)} for modality {name!r}", flush=True)
         if stray := [m for m in [*(noisy or {}), *(masks or {})] if m not in given]: raise ValueError(f"--noisy/--mask for {stray[0]!r}, which is not a --given modality")
         cal = calibration or (Path(ckpt).resolve().parent.parent / 'calibration.json' if ckpt != 'pretrained' else None)
-        levels, renoise = noisy_settings(noisy or {}, D.layout, cal)
-        mk = {m: read_mask(p, D.layout, m).to(dev) for m, p in (masks or {}).items()}
-        x = conditional_sample(D, {k: v.to(dev) for k, v in cond.items()}, strategy=strategy, sampler=sampler, steps=steps, n=n,
-                               w=w if strategy == 'guidance' else 0.0, generator=g, progress=progress, check_range=not levels,
-                               noise_levels=levels, renoise=renoise, masks=mk).cpu()
+        levels, renoise = noisy_settings(noisy or {}, D.layout, cal, D.noise.sigma_max)
+        mk = {}
+        for m, p in (masks or {}).items():
+            mk[m], notes = read_mask(p, D.layout, m); mk[m] = mk[m].to(dev)
+            if notes: print(f"[mjdiff] {p}: {', '.join(notes)} for the mask of modality {m!r}", flush=True)
+        draw = lambda k: conditional_sample(D, {c: v.to(dev) for c, v in cond.items()}, strategy=strategy, sampler=sampler, steps=steps, n=k,
+                                            w=w if strategy == 'guidance' else 0.0, generator=g, progress=progress, check_range=not levels,
+                                            noise_levels=levels, renoise=renoise, masks=mk)
     else:
         if strategy != 'exact': raise ValueError(f"--strategy {strategy!r} conditions on --given modalities; joint samples take none (use --w for joint guidance)")
         if noisy or masks: raise ValueError("--noisy and --mask describe --given conditions; joint samples take none")
-        x = joint_sample(D, n, sampler=sampler, steps=steps, w=w, generator=g, device=dev, progress=progress).cpu()
+        draw = lambda k: joint_sample(D, k, sampler=sampler, steps=steps, w=w, generator=g, device=dev, progress=progress)
+    kept = []
+    for start in range(0, n, SAMPLE_BATCH):
+        x = draw(min(SAMPLE_BATCH, n - start)).cpu()
+        if bad := int((~torch.isfinite(x)).flatten(1).any(1).sum()):
+            raise ValueError(f"{bad} of {len(x)} samples are not finite{f' (guidance weight w = {w:g}: too large?)' if w else ''}; nothing was written")
+        kept.append(x if save else x[:16 - sum(len(k) for k in kept)])
+    x = torch.cat(kept)
     fig = show_batch(D.layout, x, n=min(len(x), 16), scale=1.1)
     fig.suptitle(f"{'given ' + ', '.join(given) if given else 'joint samples'} ({sampler}, {steps} steps{f', w = {w:g}' if w else ''})", fontsize=9)
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True); fig.savefig(out, dpi=110, bbox_inches='tight')
+    atomic_write(out, lambda tmp: fig.savefig(tmp, format=out.suffix.lower().lstrip('.'), dpi=110, bbox_inches='tight')); plt.close(fig)
     info = dict(checkpoint=str(ckpt), n=n, given={k: str(v) for k, v in (given or {}).items()}, strategy=strategy if given else 'joint',
                 w=w, steps=steps, sampler=sampler, seed=seed, grid=str(out), noisy=dict(noisy or {}), masks={k: str(v) for k, v in (masks or {}).items()})
     if save: atomic_save({'x': x, 'layout': D.layout.to_dict(), 'settings': info}, save); info['saved'] = str(save)
     return info
+
 
 # %% ../nbs/09_pipeline.ipynb #c023
 def param_docs() -> list[tuple[str, object, str]]:
@@ -835,6 +987,7 @@ def main(argv=None):
     t.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
     t.add_argument('--config', default=None, help='a full RunConfig as JSON (instead of --preset/--param)')
     t.add_argument('--progress', action='store_true')
+    t.add_argument('--force', action='store_true', help='continue a run directory made with other parameters')
     sub.add_parser('presets', help='list presets')
     sub.add_parser('params', help='every parameter with its default and comment')
     e = sub.add_parser('export-checkpoint', help='strip a checkpoint to its EMA weights'); e.add_argument('src'); e.add_argument('dst')
@@ -867,13 +1020,15 @@ def main(argv=None):
         if a.cmd == 'train':
             try: cfg = RunConfig(**json.loads(a.config)) if a.config else resolve_config(a.preset, overrides)
             except (TypeError, json.JSONDecodeError) as e: raise ValueError(f"--config is not a RunConfig as JSON: {e}") from None
-            train_command(a.run_dir, cfg, a.progress); return 0
+            train_command(a.run_dir, cfg, a.progress, a.force, 'config' if a.config else a.preset, {} if a.config else overrides); return 0
         if a.cmd == 'study':
             rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output, a.parallel)
             print((Path(a.out) / 'study.md').read_text() if rows else 'no arm has a learning curve yet'); return 0
         m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s.strip()), a.log_output, a.force)
         print(json.dumps({'joint_coherence': m.get('joint_coherence'), 'conditional_coherence': m.get('conditional_coherence')}, indent=1))
         return 0
+    except TrainingStopped as err:
+        print(f"mjdiff: {err}", file=sys.stderr); return 128 + signal.SIGTERM       # as a process that SIGTERM ended
     except (ValueError, OSError, StageFailed, CheckpointError, RunLocked, TrainingDiverged) as err:      # LayoutError, SourceError are ValueErrors
         print(f"mjdiff: error: {err}", file=sys.stderr); return 2
 

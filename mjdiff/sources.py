@@ -54,17 +54,27 @@ def list_image_folder(root: str | Path) -> tuple[list[str], list[str], np.ndarra
     return classes, paths, np.array(labels, dtype=np.int64)
 
 # %% ../nbs/02_sources.ipynb #c012
-def decode_image(path: str | Path, size: int = 32, channels: int = 3) -> tuple[np.ndarray, bool]:
-    "One image as uint8 `[channels, size, size]` (centre-cropped and Lanczos-resized if needed) and whether it was resized."
+def decode_image(path: str | Path, size: int = 32, channels: int = 3, notes: list | None = None) -> tuple[np.ndarray, bool]:
+    """One image as uint8 `[channels, size, size]` (centre-cropped and Lanczos-resized if needed) and whether it was resized.
+    16-bit greyscale is scaled to 8 bits (65535 → 255); an alpha channel is composited on black, the modalities'
+    background. Each such conversion is appended to `notes` as a phrase."""
     from PIL import Image, ImageOps
+    notes = [] if notes is None else notes
     try:
         with Image.open(path) as im:
+            if im.mode in ('I', 'I;16', 'I;16L', 'I;16B', 'I;16N'):
+                im = Image.fromarray(np.clip(np.round(np.asarray(im, dtype=np.float64) * (255 / 65535)), 0, 255).astype(np.uint8), 'L')
+                notes.append('16-bit, scaled to 8 bits')
+            if im.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in im.info:
+                im = Image.alpha_composite(Image.new('RGBA', im.size, (0, 0, 0, 255)), im.convert('RGBA'))
+                notes.append('its alpha channel composited on black (the background)')
             im = im.convert('RGB' if channels == 3 else 'L')
             resized = im.size != (size, size)
             if resized: im = ImageOps.fit(im, (size, size), Image.LANCZOS)
             a = np.asarray(im)
     except Exception as e: raise SourceError(f"cannot read image {path}: {_one_line(e)}") from None
     return (a.transpose(2, 0, 1) if channels == 3 else a[None]), resized
+
 
 # %% ../nbs/02_sources.ipynb #c012b
 def decode_images(paths: Sequence[str | Path], size: int = 32, channels: int = 3, out: np.ndarray | None = None,
@@ -174,6 +184,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise SourceError(f"{path} is not an IDX file (magic number 0x{raw[:4].hex()}, expected 0x000008dd)")
     if raw[2] != 0x08: raise SourceError(f"{path}: IDX type code 0x{raw[2]:02x} is not supported (only unsigned bytes, 0x08)")
     d = raw[3]
+    if d > 4: raise SourceError(f"{path}: its IDX header declares {d} dimensions (byte 4 = 0x{d:02x}); images and labels have 3 and 1: a corrupt header")
     if len(raw) < 4 + 4 * d: raise SourceError(f"{path} is truncated inside its header")
     shape = struct.unpack(f'>{d}I', raw[4:4 + 4 * d])
     n = int(np.prod(shape, dtype=np.int64))

@@ -4,13 +4,13 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import contextlib, copy, csv, json, math, os, shutil, time
+import contextlib, copy, csv, json, math, os, shutil, signal, threading, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
+from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock, lock_held
 from .layout import Layout, LayoutError
 from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
 from .networks import UNet, UNetConfig, n_params, grow_mask_input
@@ -21,7 +21,7 @@ __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES
            'state_mismatch', 'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint',
            'ema_update', 'batch_indices', 'StepBatches', 'step_loader', 'step_seed', 'step_noise', 'random_squares',
            'step_occlusion', 'step_mask', 'step_corruption', 'init_distributed', 'teardown_distributed', 'truncate_log',
-           'lr_at', 'TrainingDiverged', 'train', 'read_log', 'plot_loss']
+           'lr_at', 'TrainingDiverged', 'TrainingStopped', 'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -46,7 +46,7 @@ TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmu
                    weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
                    p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
-                   max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1)
+                   max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1, seed=NON_NEGATIVE)
 
 @dataclass
 class TrainConfig:
@@ -168,9 +168,18 @@ def export_weights(ck: dict) -> dict:
 
 # %% ../nbs/06_training.ipynb #c008i
 def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
-    "Strip checkpoint `src` to `export_weights` in `dst`: a small file to ship or share."
+    """Strip checkpoint `src` to `export_weights` in `dst`: a small file to ship or share. Refuses to write over `src`,
+    over a run's resume point (`checkpoints/last.pt` or `prev.pt`), or into a run directory a live process holds."""
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and src.exists() and os.path.samefile(src, dst):
+        raise CheckpointError(f"export-checkpoint: {dst} is the source itself; writing the EMA weights over it would lose the run's optimizer state and exact resume")
+    if dst.parent.name == 'checkpoints' and dst.name in ('last.pt', 'prev.pt'):
+        raise CheckpointError(f"export-checkpoint: {dst} is a run's resume point; write the exported weights to another file")
+    if held := [d for d in (dst.parent, dst.parent.parent) if lock_held(d)]:
+        raise CheckpointError(f"export-checkpoint: {held[0]} belongs to a run in progress; write the exported weights elsewhere")
     atomic_save(export_weights(load_checkpoint(src)), dst)
-    return Path(dst)
+    return dst
+
 
 # %% ../nbs/06_training.ipynb #c010
 @torch.no_grad()
@@ -314,6 +323,22 @@ def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.op
 class TrainingDiverged(RuntimeError):
     "Too many non-finite steps in a row; the last good checkpoint is kept."
 
+# %% ../nbs/06_training.ipynb #c020d2
+class TrainingStopped(RuntimeError):
+    "Training was asked to stop (SIGTERM); a checkpoint of the step it reached was written first."
+
+
+# %% ../nbs/06_training.ipynb #c020d3
+@contextlib.contextmanager
+def _sigterm_flag(on: bool = True):
+    "While the block runs (`on`, in the main thread): SIGTERM sets `flag['signal']` instead of ending the process."
+    flag = {'signal': None}
+    if not on or threading.current_thread() is not threading.main_thread(): yield flag; return
+    old = signal.signal(signal.SIGTERM, lambda signum, frame: flag.update(signal=signum))
+    try: yield flag
+    finally: signal.signal(signal.SIGTERM, old)
+
+
 # %% ../nbs/06_training.ipynb #c020e
 def _finite(*modules) -> bool:
     "Whether every parameter and buffer of `modules` is finite."
@@ -351,13 +376,14 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early after that many steps of this
     call (for tests of resume). `evaluate(step, ema, {'images', 'seconds'})` is called
     every `cfg.eval_every` steps (the learning curve). Data-parallel when a process group is up (`init_distributed`).
-    Holds the run directory's lock. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
-    rank, _ = _dist()
-    with run_lock(run_dir) if rank == 0 else contextlib.nullcontext():
-        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate)
+    Holds the run directory's lock. A SIGTERM (one process) ends training after the current step with a checkpoint
+    and a one-line `TrainingStopped`. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
+    rank, world = _dist()
+    with run_lock(run_dir) if rank == 0 else contextlib.nullcontext(), _sigterm_flag(world == 1) as stop:
+        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate, stop)
 
 # %% ../nbs/06_training.ipynb #c020i
-def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate) -> dict:
+def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate, stop) -> dict:
     ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
     banks = list(getattr(data, 'corrupted', {}))
@@ -489,6 +515,11 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             w_start, n_img, losses = elapsed(), 0, []
         if step % cfg.ckpt_every == 0 or step == cfg.steps: save()
         check()
+        if stop['signal']:
+            if bar is not None: bar.close()
+            kept = saved == step or save()
+            raise TrainingStopped(f"training stopped by SIGTERM at step {step}: " + (f"checkpoint {ck_path} written; the same command resumes" if kept else
+                                  f"weights not finite, {ck_path} stays at step {saved}"))
     if bar is not None: bar.close()
     if saved != step and not save():
         raise TrainingDiverged(f"training ended at step {step} with non-finite weights or steps ({skipped} skipped); the last good checkpoint {ck_path} (step {saved}) is kept")

@@ -44,7 +44,7 @@ def test_noisy_and_masked_conditions(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     x = torch.load(tmp_path / 'm.pt', weights_only=True)['x'][:, 0]
     assert torch.equal(x[:, :16], want[:16].expand(2, 16, 32)) and not torch.equal(x[:, 16:], want[16:].expand(2, 16, 32))
-    for args, words in [(['--noisy', 'digit=loud'], 'expected auto, a noise level'), (['--noisy', 'digit=calibrated'], 'no calibration file'),
+    for args, words in [(['--noisy', 'digit=loud'], 'expected auto, a noise level'), (['--noisy', 'digit=calibrated'], 'give --calibration FILE'),
                         (['--noisy', 'digit=calibrated:typos', '--calibration', str(tmp_path / 'cal.json')], "calibrates ['occlusion'] for 'digit', not 'typos'"),
                         (['--mask', f'word={tmp_path / "top.png"}'], "'word', which is not a --given modality"),
                         (['--noisy', 'digit=auto', '--noisy', 'digit=0.1'], '--noisy names a modality twice')]:
