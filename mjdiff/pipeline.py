@@ -66,6 +66,7 @@ class RunConfig:
     p_occlude: float = _TRAIN.p_occlude
     p_corrupt: float = _TRAIN.p_corrupt   # known words shown misspelt (demo: a bank of misspelt_words built for training)
     p_mask: float = _TRAIN.p_mask         # noisy modalities shown partly observed (a network with mask_input)
+    xflip: str = _TRAIN.xflip
     loss_balance: str = _TRAIN.loss_balance
     min_snr: float = _TRAIN.min_snr
     P_mean: float = _NOISE.P_mean
@@ -121,6 +122,8 @@ class RunConfig:
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
         self.unet().resolutions(self.layout().size)                           # attention only at levels the network has
         if self.class_map: self.class_maps()
+        if bad := [n for n in self.xflip.split(',') if self.xflip and n not in self.layout().names]:
+            raise ValueError(f"parameter xflip: unknown modality {bad[0]!r}; this dataset has {self.layout().names}")
         for name, levels in (('robust_noise', self.robust_noise), ('robust_occlusion', self.robust_occlusion), ('robust_typos', self.robust_typos), ('calib_sigmas', self.calib_sigmas)):
             if not all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in levels): raise ValueError(f"parameter {name} must hold finite levels ≥ 0, got {levels}")
 

@@ -14,14 +14,15 @@ from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint,
 from .layout import Layout, LayoutError
 from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
 from .networks import UNet, UNetConfig, n_params, grow_mask_input
+from .alignment import Aligner, capture
 
 # %% auto #0
 __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'STREAMS', 'LOG_FIELDS', 'check_fields',
            'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
            'state_mismatch', 'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint',
            'ema_update', 'batch_indices', 'StepBatches', 'step_loader', 'step_seed', 'step_noise', 'random_squares',
-           'step_occlusion', 'step_mask', 'step_corruption', 'init_distributed', 'teardown_distributed', 'truncate_log',
-           'lr_at', 'TrainingDiverged', 'TrainingStopped', 'train', 'read_log', 'plot_loss']
+           'step_occlusion', 'step_mask', 'step_corruption', 'step_xflip', 'init_distributed', 'teardown_distributed',
+           'truncate_log', 'lr_at', 'TrainingDiverged', 'TrainingStopped', 'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -46,7 +47,8 @@ TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmu
                    weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
                    p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
-                   max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1, seed=NON_NEGATIVE)
+                   max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1, seed=NON_NEGATIVE,
+                   align_weight=NON_NEGATIVE, align_until=NON_NEGATIVE)
 
 @dataclass
 class TrainConfig:
@@ -78,6 +80,11 @@ class TrainConfig:
     milestone_every: int = 0          # also keep the EMA weights of every milestone_every-th step (checkpoints/ema_<step>.pt; 0: none)
     eval_every: int = 0               # the learning-curve check every eval_every steps (0: off); it never changes the training
     max_bad_steps: int = 10           # non-finite steps in a row (each one skipped) that stop the run
+    xflip: str = ''                   # modalities (comma-separated) shown mirrored left–right in half the examples ('': none)
+    align_modality: str = ''          # representation alignment (mjdiff.alignment) of this modality's features ('': off)
+    align_stage: str = 'mid'          # the network stage aligned: 'mid' (the bottleneck, U-REPA) or 'down<i>'
+    align_weight: float = 0.5         # λ of the alignment term
+    align_until: int = 0              # the step from which the alignment term is off (HASTE; 0: never)
     log_every: int = 25               # steps between rows of train_log.csv
     seed: int = 0
     device: str = 'auto'
@@ -89,6 +96,7 @@ class TrainConfig:
             if getattr(self, k) and (self.sigma_mode != 'per_modality' or not self.p_known):
                 raise ValueError(f"parameter {k}={getattr(self, k):g} acts on known modalities, which need sigma_mode='per_modality' and p_known > 0")
         if self.batch_size % self.grad_accum: raise ValueError(f"batch_size {self.batch_size} is not divisible by grad_accum {self.grad_accum}")
+        if self.align_modality and self.compile: raise ValueError("parameter compile=True: alignment reads a stage's features with a forward hook, which a compiled network does not run; set compile=False")
 
 # %% ../nbs/06_training.ipynb #c006c
 def from_params(cls, params: dict, strict: bool = True):
@@ -224,7 +232,7 @@ def _dist():
     return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
 
 # %% ../nbs/06_training.ipynb #c015s
-STREAMS = {'noise': 0, 'dropout': 8, 'occlusion': 9, 'corruption': 10, 'mask': 11}     # slots < 16: one step's seeds
+STREAMS = {'noise': 0, 'dropout': 8, 'occlusion': 9, 'corruption': 10, 'mask': 11, 'xflip': 12, 'align': 13}     # slots < 16: one step's seeds
 
 def step_seed(seed: int, step: int, stream: str, rank: int = 0) -> int:
     "Seed of random stream `stream` (a key of `STREAMS`) at global step `step`; only dropout differs per `rank`."
@@ -275,6 +283,18 @@ def step_corruption(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainCo
     has = torch.tensor([m.name in names for m in layout.modalities])
     hit = ((torch.rand(len(sigma) * world, layout.M, generator=g) < cfg.p_corrupt) & has)[rank::world].to(sigma.device) & (sigma == 0)
     return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
+
+# %% ../nbs/06_training.ipynb #c016x1
+def step_xflip(step: int, batch: int, layout: Layout, cfg: TrainConfig, rank: int = 0, world: int = 1) -> torch.Tensor | None:
+    """`[B/W, C]` bool: True on the channels of the modalities named in `cfg.xflip` of the examples shown mirrored
+    left–right at global step `step` (each with probability ½, drawn for all `batch`; None when `xflip` is '')."""
+    if not cfg.xflip: return None
+    names = cfg.xflip.split(',')
+    if bad := [n for n in names if n not in layout.slices]: raise LayoutError(f"parameter xflip: unknown modality {bad[0]!r}; this layout has {layout.names}")
+    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'xflip'))
+    hit = (torch.rand(batch, layout.M, generator=g) < 0.5)[rank::world] & torch.tensor([n in names for n in layout.names])
+    return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities]), dim=1)
+
 
 # %% ../nbs/06_training.ipynb #c018
 def init_distributed(device: str = 'auto') -> tuple[int, int]:
@@ -369,21 +389,22 @@ def _resume_from(ck_dir: Path, device) -> dict | None:
 # %% ../nbs/06_training.ipynb #c020h
 def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
           init_from: str | Path | None = None, progress: bool = True, stop_after: int | None = None,
-          evaluate=None) -> dict:
+          evaluate=None, align_encoder: nn.Module | None = None) -> dict:
     """Train `D` on `data` (a `PairedDataset`) for `cfg.steps` steps, writing under `run_dir`:
     `checkpoints/last.pt` (and `prev.pt`, the one before), `config.json`, `train_log.csv`. Resumes from `last.pt` when
     present (`resume`; exported weights there go on inexactly, with a new optimizer and an LR re-warm-up); `init_from`
     starts from another checkpoint's EMA weights (a fine-tune). `stop_after` ends early after that many steps of this
     call (for tests of resume). `evaluate(step, ema, {'images', 'seconds'})` is called
-    every `cfg.eval_every` steps (the learning curve). Data-parallel when a process group is up (`init_distributed`).
+    every `cfg.eval_every` steps (the learning curve). `align_encoder`: the frozen encoder of `cfg.align_modality`
+    (representation alignment, `mjdiff.alignment`). Data-parallel when a process group is up (`init_distributed`).
     Holds the run directory's lock. A SIGTERM (one process) ends training after the current step with a checkpoint
     and a one-line `TrainingStopped`. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
     rank, world = _dist()
     with run_lock(run_dir) if rank == 0 else contextlib.nullcontext(), _sigterm_flag(world == 1) as stop:
-        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate, stop)
+        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate, stop, align_encoder)
 
 # %% ../nbs/06_training.ipynb #c020i
-def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate, stop) -> dict:
+def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate, stop, align_encoder) -> dict:
     ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
     banks = list(getattr(data, 'corrupted', {}))
@@ -395,6 +416,12 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     if cfg.channels_last: D = D.to(memory_format=torch.channels_last)
     ema = copy.deepcopy(D).eval().requires_grad_(False)
     opt = _optimizer(D, cfg, device)
+    aligner = None
+    if cfg.align_modality:
+        if align_encoder is None: raise ValueError(f"parameter align_modality={cfg.align_modality!r} needs the frozen encoder to align with (train(..., align_encoder=...))")
+        with torch.random.fork_rng(devices=[]):                                  # the head's initial weights: their own seed
+            torch.manual_seed(step_seed(cfg.seed, 0, 'align'))
+            aligner = Aligner(D.net, D.layout, align_encoder.to(device), cfg.align_modality, cfg.align_stage, cfg.align_weight, cfg.align_until).to(device)
     step, resumed, state, ck_batch = 0, False, {}, cfg.batch_size
     config = {'model': model_config(D), 'train': asdict(cfg)}
     if rank == 0:
@@ -403,6 +430,10 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         for part, module in (('model', D), ('ema', ema)): load_weights(module, ck[part], f"the run's checkpoint in {ck_dir} ({part})")
         step, resumed, state = int(ck['step']), True, ck.get('state', {})
         ck_batch = int(ck['config'].get('train', {}).get('batch_size', cfg.batch_size))   # the batch its steps were taken with
+        if aligner is None and 'align_head' in ck:
+            raise CheckpointError(f"the run's checkpoint in {ck_dir} was trained with representation alignment; resume it with the same align_modality")
+        if aligner is not None and 'align_head' in ck:
+            aligner.head.load_state_dict(ck['align_head']); opt.add_param_group({'params': list(aligner.head.parameters())})
         if 'optimizer' in ck: opt.load_state_dict(ck['optimizer'])
         else:                                                 # an exported milestone in place of a lost run's state
             state = {**state, 'warm_from': step}
@@ -414,6 +445,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             raise CheckpointError(f"init_from {init_from}: its model config differs from this run's")
         sd = grow_mask_input(ck['ema'], D.net) if grow else ck['ema']
         load_weights(D, sd, f"init_from {init_from}"); ema.load_state_dict(sd); resumed = True
+    if aligner is not None and len(opt.param_groups) == 1: opt.add_param_group({'params': list(aligner.head.parameters())})   # a new head
     net = ddp = None
     if world > 1:
         net = ddp = torch.nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if device.type == 'cuda' else None)
@@ -439,6 +471,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
         if ck_path.exists(): _keep_previous(ck_path)
         ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
+              **({'align_head': aligner.head.state_dict()} if aligner is not None else {}),
               'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, 'warm_from': warm_from, 'images': images,
                         'window': {'losses': [float(l) for l in losses], 'images': n_img, 'seconds': elapsed() - w_start}}}
         atomic_save(ck, ck_path); saved = step
@@ -479,6 +512,9 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         seen_all = step_mask(step, sigma_all, D.layout, cfg, D.noise.sigma_max, rank, world)
         if (hit := step_corruption(step, sigma_all, D.layout, cfg, banks, rank, world)) is not None:
             x_all = torch.where(hit[..., None, None].to(x_all.device), xc_all, x_all)    # known modalities shown corrupted
+        if (flip := step_xflip(step, cfg.batch_size, D.layout, cfg, rank, world)) is not None:
+            x_all = torch.where(flip[..., None, None].to(x_all.device), x_all.flip(-1), x_all)
+        aligning = aligner is not None and aligner.active(step)
         split = lambda t: t.tensor_split(cfg.grad_accum) if t is not None else [None] * cfg.grad_accum
         micro = list(zip(split(x_all), split(sigma_all), split(eps_all), split(occ_all), split(seen_all)))
         for i, (x, sigma, eps, occ, seen) in enumerate(micro):
@@ -486,10 +522,14 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             if occ is not None: x = x.masked_fill(occ, -1.)
             if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             sync = ddp is None or i == len(micro) - 1
-            with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast:
+            with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast, (capture(aligner.block[0]) if aligning else contextlib.nullcontext()) as feats:
                 per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps, known=seen)
                 loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr, D.noise.sigma_data) / cfg.grad_accum
-            loss.backward(); loss_sum += loss.detach()
+                align = aligner.loss(torch.cat(feats), x, sigma) / cfg.grad_accum if aligning else 0      # not in the logged loss
+            (loss + align if aligning else loss).backward(); loss_sum += loss.detach()
+        if aligning and world > 1:                            # the head is outside DDP: average its gradients here
+            for q in aligner.head.parameters():
+                if q.grad is not None: torch.distributed.all_reduce(q.grad); q.grad /= world
         grad_norm = torch.nn.utils.clip_grad_norm_(D.parameters(), cfg.grad_clip)
         nonfinite = (~torch.isfinite(loss_sum) | ~torch.isfinite(grad_norm)).float()
         if world > 1: torch.distributed.all_reduce(nonfinite, op=torch.distributed.ReduceOp.MAX)    # every rank skips together
