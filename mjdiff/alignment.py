@@ -9,16 +9,20 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .layout import Layout, LayoutError
+from .diffusion import pixel_sigma
 
 # %% auto #0
-__all__ = ['network_stage', 'stage_channels', 'capture', 'ProjectionHead', 'alignment_loss', 'Aligner']
+__all__ = ['network_stage', 'stage_channels', 'capture', 'ProjectionHead', 'alignment_loss', 'EncoderTarget', 'TeacherTarget',
+           'Aligner']
 
 # %% ../nbs/06a_alignment.ipynb #a006
 def network_stage(net: nn.Module, stage: str) -> nn.Module:
-    "The block of UNet `net` named `stage`: 'mid', or 'down<i>' (the i-th block of the downsampling half)."
+    "The block of UNet `net` named `stage`: 'mid', 'down<i>' or 'up<i>' (the i-th block of that half)."
+    for half in ('down', 'up'):
+        blocks = getattr(net, half)
+        if stage.startswith(half) and stage[len(half):].isdigit() and int(stage[len(half):]) < len(blocks): return blocks[int(stage[len(half):])]
     if stage == 'mid': return net.mid
-    if stage.startswith('down') and stage[4:].isdigit() and int(stage[4:]) < len(net.down): return net.down[int(stage[4:])]
-    raise ValueError(f"unknown network stage {stage!r}: 'mid', or 'down0' to 'down{len(net.down) - 1}'")
+    raise ValueError(f"unknown network stage {stage!r}: 'mid', 'down0' to 'down{len(net.down) - 1}' or 'up0' to 'up{len(net.up) - 1}'")
 
 # %% ../nbs/06a_alignment.ipynb #a008
 def stage_channels(block: nn.Module) -> int:
@@ -57,30 +61,52 @@ def alignment_loss(h: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
     return ((1 - cos) * weight).sum() / weight.sum().clamp(min=1)
 
 # %% ../nbs/06a_alignment.ipynb #a018
+class EncoderTarget:
+    "REPA's target: frozen `encoder`'s features of the clean `modality` (`encoder(x_m [B, C_m, H, W] in [-1, 1]) -> [B, D, h, w]`)."
+    def __init__(self, encoder: nn.Module, layout: Layout, modality: str):
+        if modality not in layout.slices: raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
+        self.encoder, self.slice = encoder.eval().requires_grad_(False), layout.slices[modality]
+        self.device = next(encoder.parameters()).device
+        with torch.no_grad(): self.channels = encoder(torch.zeros(1, layout[modality].channels, layout.size, layout.size, device=self.device)).shape[1]
+
+    @torch.no_grad()
+    def __call__(self, x, sigma, eps, known=None) -> torch.Tensor: return self.encoder(x[:, self.slice].to(self.device)).to(x.device)
+
+# %% ../nbs/06a_alignment.ipynb #a020
+class TeacherTarget:
+    """SRA's target: `teacher`'s (the EMA network's) features at `stage` of the batch with `modality` at `ratio` × its
+    noise level (the same ε; the other modalities as they are)."""
+    def __init__(self, teacher: nn.Module, layout: Layout, modality: str, stage: str = 'mid', ratio: float = 0.5):
+        if modality not in layout.slices: raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
+        if not 0 <= ratio < 1: raise ValueError(f"SRA's teacher sees the modality less noisy: ratio must be in [0, 1), got {ratio}")
+        self.teacher, self.layout, self.m, self.ratio = teacher, layout, layout.index(modality), float(ratio)
+        self.block = network_stage(teacher.net, stage)
+        self.channels = stage_channels(self.block)
+
+    @torch.no_grad()
+    def __call__(self, x, sigma, eps, known=None) -> torch.Tensor:
+        s = sigma.clone(); s[:, self.m] *= self.ratio
+        with capture(self.block) as got:
+            self.teacher(x + pixel_sigma(self.layout, s, known).to(x) * eps, s, *(() if known is None else (known,)))
+        return torch.cat(got)
+
+# %% ../nbs/06a_alignment.ipynb #a021
 class Aligner(nn.Module):
-    """Representation alignment of UNet `net`'s `stage` features of noisy `modality` inputs with frozen `encoder`'s
-    features of the clean modality (`encoder(x_m [B, C_m, H, W] in [-1, 1]) -> [B, D, h, w]`), with weight `weight`
-    until step `until` (0: always). Only `head` is a parameter: the encoder is held outside the module's state."""
-    def __init__(self, net: nn.Module, layout: Layout, encoder: nn.Module, modality: str, stage: str = 'mid',
-                 weight: float = 0.5, until: int = 0):
+    """Representation alignment of UNet `net`'s `stage` features of noisy `modality` inputs with `target`'s features
+    (`EncoderTarget` or `TeacherTarget`), with weight `weight` until step `until` (0: always). Its only parameters are
+    the projection head's."""
+    def __init__(self, net: nn.Module, layout: Layout, target, modality: str, stage: str = 'mid', weight: float = 0.5, until: int = 0):
         super().__init__()
         if modality not in layout.slices: raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
         self.layout, self.modality, self.stage, self.weight, self.until = layout, modality, stage, float(weight), int(until)
-        self.block = [network_stage(net, stage)]                           # a list: not a submodule
-        self._encoder = [encoder.eval().requires_grad_(False)]
-        with torch.no_grad():
-            d = encoder(torch.zeros(1, layout[modality].channels, layout.size, layout.size, device=next(encoder.parameters()).device)).shape[1]
-        self.head = ProjectionHead(stage_channels(self.block[0]), d)
-
-    @property
-    def encoder(self) -> nn.Module: return self._encoder[0]
+        self.block, self.target = [network_stage(net, stage)], target        # a list: the block is the network's, not a submodule
+        self.head = ProjectionHead(stage_channels(self.block[0]), target.channels)
 
     def active(self, step: int) -> bool:
         "Whether the term is on at 0-based step `step` (HASTE: off from `until`)."
         return self.weight > 0 and (not self.until or step < self.until)
 
-    def loss(self, features: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        "λ × `alignment_loss` of the captured `features` against the encoder's features of the clean batch `x` `[B, C, H, W]`, on examples with σ_m > 0."
-        with torch.no_grad(): target = self.encoder(x[:, self.layout.slices[self.modality]].to(next(self.encoder.parameters()).device))
+    def loss(self, features: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor, known=None) -> torch.Tensor:
+        "λ × `alignment_loss` of the captured `features` against the target's, on the examples whose modality is noised (σ_m > 0)."
         noisy = (sigma[:, self.layout.index(self.modality)] > 0).float().to(features.device)
-        return self.weight * alignment_loss(self.head(features.float()), target.to(features.device), noisy)
+        return self.weight * alignment_loss(self.head(features.float()), self.target(x, sigma, eps, known).to(features.device), noisy)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_pipeline.ipynb #c003
 from __future__ import annotations
-import argparse, ast, base64, contextlib, json, math, os, re, shutil, signal, sys, threading, time
+import argparse, ast, base64, contextlib, hashlib, json, math, os, re, shutil, signal, sys, threading, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -18,15 +18,15 @@ from .sampling import SAMPLERS, STRATEGIES
 from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pairwise_coherence
 
 # %% auto #0
-__all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM', 'FREE_PARAMS',
-           'SAMPLE_BATCH', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache', 'run_dataset',
-           'shipped_name', 'resolve_init', 'memory_bytes', 'check_run_inputs', 'setup_stage', 'save_figure',
-           'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics', 'merge_metrics', 'claim_html',
-           'write_report', 'notebooks_dir', 'StageFailed', 'stderr_to', 'run_stage', 'changed_params',
-           'check_run_params', 'record_run', 'forward_sigterm', 'reproduce', 'control_runs', 'control_study',
-           'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table', 'write_study', 'train_command',
-           'torchrun_command', 'train_distributed', 'read_condition', 'read_mask', 'calibrated_level', 'noisy_settings',
-           'sample_command', 'param_docs', 'pairs', 'main']
+__all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'ALIGN_ENCODER', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM',
+           'FREE_PARAMS', 'SAMPLE_BATCH', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache',
+           'run_dataset', 'shipped_name', 'resolve_init', 'memory_bytes', 'check_run_inputs', 'align_encoder_path',
+           'run_align_encoder', 'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve',
+           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'stderr_to',
+           'run_stage', 'changed_params', 'check_run_params', 'record_run', 'forward_sigterm', 'reproduce',
+           'control_runs', 'control_study', 'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table',
+           'write_study', 'train_command', 'torchrun_command', 'train_distributed', 'read_condition', 'read_mask',
+           'calibrated_level', 'noisy_settings', 'sample_command', 'param_docs', 'pairs', 'main']
 
 # %% ../nbs/09_pipeline.ipynb #c006
 _CURVE, _NOISE, _NET, _TRAIN = CurveConfig(), NoiseConfig(), UNetConfig(), TrainConfig()
@@ -67,6 +67,15 @@ class RunConfig:
     p_corrupt: float = _TRAIN.p_corrupt   # known words shown misspelt (demo: a bank of misspelt_words built for training)
     p_mask: float = _TRAIN.p_mask         # noisy modalities shown partly observed (a network with mask_input)
     xflip: str = _TRAIN.xflip
+    align_modality: str = _TRAIN.align_modality
+    align_with: str = _TRAIN.align_with
+    align_stage: str = _TRAIN.align_stage
+    align_weight: float = _TRAIN.align_weight
+    align_until: int = _TRAIN.align_until
+    align_teacher_stage: str = _TRAIN.align_teacher_stage
+    align_teacher_ratio: float = _TRAIN.align_teacher_ratio
+    align_encoder: str = ''               # REPA's encoder of a photo: a judge-format file (mjdiff.judge; never the evaluation judge), or 'cached': trained here once
+    align_encoder_depth: int = 2          # its features after this many conv groups (1: 15×15, 2: 7×7, 3: 3×3 patches)
     loss_balance: str = _TRAIN.loss_balance
     min_snr: float = _TRAIN.min_snr
     P_mean: float = _NOISE.P_mean
@@ -122,6 +131,7 @@ class RunConfig:
         if self.batch_size % (self.nproc * self.grad_accum): raise ValueError(f"parameter batch_size={self.batch_size} must divide by nproc × grad_accum = {self.nproc * self.grad_accum}")
         self.unet().resolutions(self.layout().size)                           # attention only at levels the network has
         if self.class_map: self.class_maps()
+        if self.align_modality: self._check_alignment()
         if bad := [n for n in self.xflip.split(',') if self.xflip and n not in self.layout().names]:
             raise ValueError(f"parameter xflip: unknown modality {bad[0]!r}; this dataset has {self.layout().names}")
         for name, levels in (('robust_noise', self.robust_noise), ('robust_occlusion', self.robust_occlusion), ('robust_typos', self.robust_typos), ('calib_sigmas', self.calib_sigmas)):
@@ -145,6 +155,21 @@ class RunConfig:
                 raise ValueError(f"parameter class_map[{k!r}] must list {n_classes} classes in 0..{n_classes - 1}, got {v!r}")
         return {n: list(given.get(n, range(n_classes))) for n in names}
 
+    def _check_alignment(self):
+        "One-line errors for alignment settings the network or data cannot take (the network built on the meta device)."
+        import torch
+        from mjdiff.networks import UNet
+        from mjdiff.alignment import network_stage
+        lay = self.layout()
+        if self.align_modality not in lay.names: raise ValueError(f"parameter align_modality: unknown modality {self.align_modality!r}; this dataset has {lay.names}")
+        with torch.device('meta'): net = UNet(lay.channels, lay.M, lay.size, self.unet())
+        for k in ('align_stage', 'align_teacher_stage') if self.align_with == 'ema' else ('align_stage',):
+            try: network_stage(net, getattr(self, k))
+            except ValueError as e: raise ValueError(f"parameter {k}: {e}") from None
+        if self.align_with == 'encoder':
+            if not self.align_encoder: raise ValueError(f"parameter align_modality={self.align_modality!r} aligns with an encoder: set align_encoder (a file, or 'cached'), or align_with='ema' (SRA)")
+            if lay[self.align_modality].channels != 3: raise ValueError(f"the alignment encoder reads photos (3 channels); {self.align_modality!r} has {lay[self.align_modality].channels}: use align_with='ema'")
+
     def unet(self) -> UNetConfig:
         "The network part."
         return from_params(UNetConfig, {f.name: getattr(self, f.name) for f in fields(UNetConfig)})
@@ -167,7 +192,7 @@ RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), P_std=POSITIVE, strategy=STR
                  nproc=AT_LEAST_1, curve_pairs=(lambda v: v >= 2, '≥ 2'), curve_cond=NON_NEGATIVE, curve_joint=NON_NEGATIVE,
                  curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE,
                  joint_guidance=NON_NEGATIVE, n_joint=AT_LEAST_1, n_cond=AT_LEAST_1, clf_epochs=AT_LEAST_1, n_robust=AT_LEAST_1,
-                 robust_steps=AT_LEAST_1, latent_n=AT_LEAST_1, latent_steps=AT_LEAST_1,
+                 robust_steps=AT_LEAST_1, latent_n=AT_LEAST_1, latent_steps=AT_LEAST_1, align_encoder_depth=(1, 2, 3),
                  robust_strategies=(lambda v: all(s in ROBUST_STRATEGIES for s in v), f"strategies of {', '.join(ROBUST_STRATEGIES)}"))
 
 # %% ../nbs/09_pipeline.ipynb #c008
@@ -310,6 +335,37 @@ def check_run_inputs(cfg: RunConfig, train: bool = True):
             raise ValueError(f"parameter n_per_class={cfg.n_per_class:,} renders {20 * cfg.n_per_class:,} words and scenes (about {need / 2**30:,.1f} GiB "
                              f"while they are built); this machine has {have / 2**30:.1f} GiB: at most n_per_class={have // 2 // (4 * per):,}")
     if train and cfg.init_from: load_checkpoint(resolve_init(cfg))
+    if cfg.align_modality and cfg.align_with == 'encoder' and cfg.align_encoder != 'cached': load_checkpoint(align_encoder_path(cfg))
+
+
+# %% ../nbs/09_pipeline.ipynb #c011h
+ALIGN_ENCODER = dict(widths=(64, 128, 128), epochs=4.0, seed=7)   # REPA's photo encoder: the judge's recipe, narrower and shorter (never the judge itself)
+
+def align_encoder_path(cfg: RunConfig) -> Path:
+    "The alignment encoder's checkpoint: `align_encoder` as given, or for 'cached' a file in the cache named by the recipe and the data."
+    if cfg.align_encoder != 'cached': return Path(cfg.align_encoder).expanduser()
+    key = hashlib.sha256(json.dumps([ALIGN_ENCODER, cfg.dataset, cfg.align_modality, cfg.n_per_class if cfg.dataset == 'demo' else 0],
+                                    sort_keys=True, default=list).encode()).hexdigest()[:12]
+    return data_cache(cfg) / 'align' / f'{cfg.dataset}-{cfg.align_modality}-{key}.pt'
+
+
+# %% ../nbs/09_pipeline.ipynb #c011i
+def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
+    """REPA's frozen encoder of the run (`mjdiff.judge.JudgeFeatures`), or None when the run aligns with nothing outside
+    itself. 'cached' trains it on the run's training images the first time (its seconds are kept in the file, to be
+    counted in the run's CPU-hours) and loads it after."""
+    if not cfg.align_modality or cfg.align_with != 'encoder': return None
+    from mjdiff.judge import train_judge, save_judge, load_judge, JudgeFeatures
+    p = align_encoder_path(cfg)
+    if cfg.align_encoder == 'cached' and not p.exists():
+        _, sets = run_sets(cfg, 'train')
+        s = sets[cfg.align_modality]
+        if verbose: print(f"[mjdiff] training the alignment encoder of {cfg.align_modality!r} on {len(s)} images ({ALIGN_ENCODER}) -> {p}", flush=True)
+        c0 = time.process_time()
+        net, info = train_judge(s.images, s.labels, **ALIGN_ENCODER)
+        save_judge(net, p, info['config'], seconds=info['seconds'], cpu_seconds=time.process_time() - c0, recipe=ALIGN_ENCODER)
+    net, meta = load_judge(p, device)
+    return JudgeFeatures(net, cfg.align_encoder_depth)
 
 
 # %% ../nbs/09_pipeline.ipynb #c013
@@ -685,6 +741,16 @@ def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict
         if failed: raise StageFailed(f"study arm(s) {', '.join(failed)} failed (the table has the others); see {', '.join(str(out / (f + '.log')) for f in failed)}")
         return rows
 
+# %% ../nbs/09_pipeline.ipynb #c021be
+def _encoder_hours(run_dir: Path) -> float:
+    "CPU-hours spent training the alignment encoder of the run in `run_dir` (0 when it aligns with none; NaN when the file is gone)."
+    rc = run_dir / 'run_config.json'
+    if not rc.exists(): return 0.0
+    cfg = RunConfig(**{k: v for k, v in json.loads(rc.read_text()).items() if k in RunConfig.__dataclass_fields__})
+    if not cfg.align_modality or cfg.align_with != 'encoder': return 0.0
+    p = align_encoder_path(cfg)
+    return float(load_checkpoint(p).get('cpu_seconds', math.nan)) / 3600 if p.is_file() else math.nan
+
 # %% ../nbs/09_pipeline.ipynb #c021c
 def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[dict]:
     "One row per arm of `out` with a learning curve: its last point (at most `images`), images/s, CPU-hours, the evaluation's share; best first."
@@ -703,6 +769,8 @@ def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[
                'eval_share': float(c['eval_seconds'].sum() / trained) if (trained := last['train_seconds'] - c['train_seconds'][0]) > 0 else float('nan'),   # since the arm's first row (a branch's: its branch point); none before training
                'final_loss': float(log['loss'][-1]) if len(log['step']) else float('nan'), 'info_mean': float(np.mean(list(info.values()))),
                **info, **{k: v for k, v in last.items() if k.startswith('coh_') or k.startswith('joint')}}
+        row['encoder_cpu_hours'] = _encoder_hours(Path(out) / name)
+        row['cpu_hours_total'] = row['cpu_hours'] + row['encoder_cpu_hours']                 # what the arm cost, its encoder included
         rows.append(row)
     return sorted(rows, key=lambda r: -r['info_mean'])
 
@@ -755,7 +823,8 @@ def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False, f
             data = run_dataset(cfg, 'train')
             D = build_model(data.layout, cfg.unet(), cfg.noise())
             curve = run_curve(cfg, run_dir, get_device(cfg.device)) if rank == 0 and cfg.eval_every else None
-            summary = train(D, data, cfg.train_config(), run_dir, init_from=resolve_init(cfg), progress=progress, evaluate=curve)
+            summary = train(D, data, cfg.train_config(), run_dir, init_from=resolve_init(cfg), progress=progress, evaluate=curve,
+                            align_encoder=run_align_encoder(cfg, get_device(cfg.device)))
             if rank == 0:
                 atomic_save(summary, run_dir / 'train_summary.json')
                 print(f"[mjdiff train] {world} process(es): {json.dumps(summary)}", flush=True)

@@ -14,7 +14,7 @@ from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint,
 from .layout import Layout, LayoutError
 from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
 from .networks import UNet, UNetConfig, n_params, grow_mask_input
-from .alignment import Aligner, capture
+from .alignment import Aligner, EncoderTarget, TeacherTarget, capture
 
 # %% auto #0
 __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'STREAMS', 'LOG_FIELDS', 'check_fields',
@@ -48,7 +48,8 @@ TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmu
                    p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
                    max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1, seed=NON_NEGATIVE,
-                   align_weight=NON_NEGATIVE, align_until=NON_NEGATIVE)
+                   align_weight=NON_NEGATIVE, align_until=NON_NEGATIVE,
+                   align_with=('encoder', 'ema'), align_teacher_ratio=(lambda v: 0 <= v < 1, 'in [0, 1)'))
 
 @dataclass
 class TrainConfig:
@@ -82,7 +83,10 @@ class TrainConfig:
     max_bad_steps: int = 10           # non-finite steps in a row (each one skipped) that stop the run
     xflip: str = ''                   # modalities (comma-separated) shown mirrored left–right in half the examples ('': none)
     align_modality: str = ''          # representation alignment (mjdiff.alignment) of this modality's features ('': off)
-    align_stage: str = 'mid'          # the network stage aligned: 'mid' (the bottleneck, U-REPA) or 'down<i>'
+    align_with: str = 'encoder'       # what it is aligned with: 'encoder' (REPA: a frozen encoder, passed to train) or 'ema' (SRA)
+    align_stage: str = 'mid'          # the network stage aligned: 'mid' (the bottleneck, U-REPA), 'down<i>' or 'up<i>'
+    align_teacher_stage: str = 'up2'  # SRA: the EMA teacher's (later) stage giving the target
+    align_teacher_ratio: float = 0.5  # SRA: the teacher sees the aligned modality at this fraction of its noise level
     align_weight: float = 0.5         # λ of the alignment term
     align_until: int = 0              # the step from which the alignment term is off (HASTE; 0: never)
     log_every: int = 25               # steps between rows of train_log.csv
@@ -418,10 +422,12 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     opt = _optimizer(D, cfg, device)
     aligner = None
     if cfg.align_modality:
-        if align_encoder is None: raise ValueError(f"parameter align_modality={cfg.align_modality!r} needs the frozen encoder to align with (train(..., align_encoder=...))")
+        if cfg.align_with == 'ema': target = TeacherTarget(ema, D.layout, cfg.align_modality, cfg.align_teacher_stage, cfg.align_teacher_ratio)
+        elif align_encoder is None: raise ValueError(f"parameter align_modality={cfg.align_modality!r} needs the frozen encoder to align with (train(..., align_encoder=...)), or align_with='ema'")
+        else: target = EncoderTarget(align_encoder.to(device), D.layout, cfg.align_modality)
         with torch.random.fork_rng(devices=[]):                                  # the head's initial weights: their own seed
             torch.manual_seed(step_seed(cfg.seed, 0, 'align'))
-            aligner = Aligner(D.net, D.layout, align_encoder.to(device), cfg.align_modality, cfg.align_stage, cfg.align_weight, cfg.align_until).to(device)
+            aligner = Aligner(D.net, D.layout, target, cfg.align_modality, cfg.align_stage, cfg.align_weight, cfg.align_until).to(device)
     step, resumed, state, ck_batch = 0, False, {}, cfg.batch_size
     config = {'model': model_config(D), 'train': asdict(cfg)}
     if rank == 0:
@@ -525,7 +531,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast, (capture(aligner.block[0]) if aligning else contextlib.nullcontext()) as feats:
                 per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps, known=seen)
                 loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr, D.noise.sigma_data) / cfg.grad_accum
-                align = aligner.loss(torch.cat(feats), x, sigma) / cfg.grad_accum if aligning else 0      # not in the logged loss
+                align = aligner.loss(torch.cat(feats), x, sigma, eps, seen) / cfg.grad_accum if aligning else 0      # not in the logged loss
             (loss + align if aligning else loss).backward(); loss_sum += loss.detach()
         if aligning and world > 1:                            # the head is outside DDP: average its gradients here
             for q in aligner.head.parameters():

@@ -93,3 +93,19 @@ def test_parallel_study_reports_a_failed_arm_in_one_line(tmp_path):
     assert r.returncode == 2 and "study arm(s) bad failed" in r.stderr and 'bad.log' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert 'init_from checkpoint not found' in (out / 'bad.log').read_text()
     assert load_checkpoint(out / 'ok' / 'checkpoints' / 'last.pt')['step'] == 1 and 'ok' in (out / 'study.md').read_text()
+
+def test_study_with_aligned_arms(tmp_path):
+    "Arms that align the denoiser — REPA with the cached encoder, SRA with the EMA teacher — train, resume and table like any other; the encoder's cost is in the table."
+    out, cache = tmp_path / 'S', tmp_path / 'cache'
+    r = run_main('study', '--preset', 'tiny', '--out', str(out), '--images', '32', '--eval-images', '16', '--param', f'cache_dir={cache}',
+                 '--arm', 'base', '--arm', 'repa:align_modality=scene,align_encoder=cached,xflip=scene',
+                 '--arm', 'sra:align_modality=scene,align_with=ema,align_stage=down1,align_teacher_stage=up2')
+    assert r.returncode == 0, r.stderr[-2000:]
+    for arm in ('repa', 'sra'):
+        ck = load_checkpoint(out / arm / 'checkpoints' / 'last.pt')
+        assert 'align_head' in ck and ck['config']['train']['align_modality'] == 'scene'
+    assert 'align_head' not in load_checkpoint(out / 'base' / 'checkpoints' / 'last.pt')
+    rows = {row['arm']: row for row in __import__('mjdiff.pipeline', fromlist=['x']).study_table(out, {'base': {}, 'repa': {}, 'sra': {}})}
+    assert set(rows) == {'base', 'repa', 'sra'} and rows['base']['encoder_cpu_hours'] == rows['sra']['encoder_cpu_hours'] == 0
+    assert rows['repa']['encoder_cpu_hours'] > 0 and rows['repa']['cpu_hours_total'] > rows['repa']['cpu_hours']
+    assert len(list((cache / 'align').glob('demo-scene-*.pt'))) == 1                   # trained once, in the cache

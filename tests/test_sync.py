@@ -20,7 +20,7 @@ def test_imports_go_one_way_down():
     "Every library module imports only the layers below it (read from the source, lazy imports included); the trainer loads without the pipeline."
     import ast
     layers = {'io': 0, 'layout': 1, 'data': 2, 'sources': 3, 'diffusion': 4, 'networks': 5, 'sampling': 6, 'alignment': 6, 'training': 6,
-              'metrics': 7, 'latent': 7, 'evaluation': 8, 'pipeline': 9, 'demo_app': 10}
+              'metrics': 7, 'judge': 7, 'latent': 7, 'evaluation': 8, 'pipeline': 9, 'demo_app': 10}
     assert set(layers) == {p.stem for p in (ROOT / 'mjdiff').glob('*.py')} - {'__init__', '_modidx'}
     for mod, level in layers.items():
         tree = ast.parse((ROOT / 'mjdiff' / f'{mod}.py').read_text())
