@@ -17,7 +17,7 @@ from .io import CheckpointError, atomic_save, load_checkpoint
 __all__ = ['CIFAR10_MEAN', 'CIFAR10_STD', 'standardize', 'dirac_conv', 'shift_only_bn', 'ConvGroup', 'JudgeNet',
            'whitening_filters', 'init_whitening', 'JudgeConfig', 'translate_batch', 'flip_batch', 'triangle_lr',
            'Lookahead', 'judge_logits', 'judge_accuracy', 'train_judge', 'round_to_half', 'save_judge', 'load_judge',
-           'judge_file', 'JudgeFeatures']
+           'judge_file', 'JudgeFeatures', 'JudgeClassifier']
 
 # %% ../nbs/07a_judge.ipynb #j011
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -299,3 +299,12 @@ class JudgeFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.groups[:self.depth](F.gelu(self.net.whiten(standardize(x, x.device))))
+
+# %% ../nbs/07a_judge.ipynb #j114
+class JudgeClassifier(nn.Module):
+    "The judge `net` as an evaluation classifier: photos `[B, 3, H, W]` in [-1, 1] → logits `[B, n_classes]` (TTA `tta_level`)."
+    def __init__(self, net: JudgeNet, tta_level: int = 2):
+        super().__init__()
+        self.net, self.tta_level, self.in_channels, self.n_classes = net.eval(), tta_level, 3, net.n_classes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor: return judge_logits(self.net, x, self.tta_level, batch_size=max(1, len(x)))

@@ -21,9 +21,9 @@ from .evaluation import CurveConfig, translate_labels, cross_modal_samples, pair
 __all__ = ['ROBUST_STRATEGIES', 'RUN_RULES', 'PRESETS', 'ALIGN_ENCODER', 'EVAL_SETTINGS', 'STAGES', 'SECTIONS', 'CLAIM',
            'FREE_PARAMS', 'SAMPLE_BATCH', 'RunConfig', 'parse_value', 'resolve_config', 'run_sets', 'data_cache',
            'run_dataset', 'shipped_name', 'resolve_init', 'memory_bytes', 'check_run_inputs', 'align_encoder_path',
-           'run_align_encoder', 'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs', 'run_curve',
-           'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed', 'stderr_to',
-           'run_stage', 'changed_params', 'check_run_params', 'record_run', 'forward_sigterm', 'reproduce',
+           'run_align_encoder', 'run_judges', 'setup_stage', 'save_figure', 'run_class_maps', 'sampling_kwargs',
+           'run_curve', 'write_metrics', 'merge_metrics', 'claim_html', 'write_report', 'notebooks_dir', 'StageFailed',
+           'stderr_to', 'run_stage', 'changed_params', 'check_run_params', 'record_run', 'forward_sigterm', 'reproduce',
            'control_runs', 'control_study', 'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table',
            'write_study', 'train_command', 'torchrun_command', 'train_distributed', 'read_condition', 'read_mask',
            'calibrated_level', 'noisy_settings', 'sample_command', 'param_docs', 'pairs', 'main']
@@ -368,6 +368,13 @@ def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
     return JudgeFeatures(net, cfg.align_encoder_depth)
 
 
+# %% ../nbs/09_pipeline.ipynb #c011k
+def run_judges(cfg: RunConfig, classifiers: dict) -> dict | None:
+    "The run's evaluation classifiers with the shipped judge (`mjdiff.judge`) in the photo's place; None where none is shipped (the demo)."
+    if cfg.dataset != 'cifar10_mnist': return None
+    from mjdiff.judge import load_judge, judge_file, JudgeClassifier
+    return {**classifiers, 'photo': JudgeClassifier(load_judge(judge_file())[0])}
+
 # %% ../nbs/09_pipeline.ipynb #c013
 def setup_stage(run_dir: str | Path, preset: str, overrides: dict | None = None) -> tuple[RunConfig, Path]:
     "Resolve the run configuration from a notebook's papermill parameters; make `run_dir/figures`; seed torch."
@@ -433,6 +440,8 @@ def merge_metrics(run_dir: str | Path) -> dict:
         if p.exists(): out[s] = json.loads(p.read_text())
     out['joint_coherence'] = out.get('joint_sampling', {}).get('joint_coherence')
     out['conditional_coherence'] = out.get('cross_modal', {}).get('conditional_coherence')
+    for k, s in (('joint_coherence_judge', 'joint_sampling'), ('conditional_coherence_judge', 'cross_modal')):   # photos judged by the judge too
+        if out.get(s, {}).get(k) is not None: out[k] = out[s][k]
     cfg = run_dir / 'run_config.json'
     if cfg.exists(): out['config'] = json.loads(cfg.read_text())
     atomic_save(out, run_dir / 'metrics.json')
@@ -472,6 +481,8 @@ def write_report(run_dir: str | Path, title: str | None = None) -> Path:
             f"<h1>mjdiff run: {title or run_dir.name}</h1>"]
     if m.get('joint_coherence') is not None: html += [f"<p>Joint coherence: <b>{_fmt(m['joint_coherence'])}</b></p>"]
     if m.get('conditional_coherence'): html += ["<h2>Conditional coherence</h2>", _fmt(m['conditional_coherence'])]
+    if m.get('joint_coherence_judge') is not None: html += [f"<p>With the photos judged by the shipped judge (mjdiff.judge): joint coherence <b>{_fmt(m['joint_coherence_judge'])}</b></p>"]
+    if m.get('conditional_coherence_judge'): html += ["<h2>Conditional coherence, photos judged by the judge</h2>", _fmt(m['conditional_coherence_judge'])]
     if 'latent_control' in m: html += [claim_html(m['latent_control'])]
     for s in SECTIONS:
         if s not in m: continue
@@ -1097,7 +1108,7 @@ def main(argv=None):
             rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output, a.parallel)
             print((Path(a.out) / 'study.md').read_text() if rows else 'no arm has a learning curve yet'); return 0
         m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s.strip()), a.log_output, a.force)
-        print(json.dumps({'joint_coherence': m.get('joint_coherence'), 'conditional_coherence': m.get('conditional_coherence')}, indent=1))
+        print(json.dumps({k: m[k] for k in ('joint_coherence', 'conditional_coherence', 'joint_coherence_judge', 'conditional_coherence_judge') if k in m}, indent=1))
         return 0
     except TrainingStopped as err:
         print(f"mjdiff: {err}", file=sys.stderr); return 128 + signal.SIGTERM       # as a process that SIGTERM ended

@@ -116,6 +116,9 @@ def test_cifar10_mnist_stages_on_real_data(tmp_path, decode_cache):
     assert set(m['conditional_coherence']) == {'photo->digit', 'digit->photo'}
     assert set(m['frechet_distance']) == {'photo->digit', 'digit->photo'} and all(v >= 0 for v in m['frechet_distance'].values())
     assert m['robustness_auc'] and m['inception_torchvision_fd'] and set(m['kernel_distance']) == set(m['frechet_distance'])
+    judged = m['conditional_coherence_judge']                 # the photos judged by the shipped judge too; the digits as before
+    assert set(judged) == {'photo->digit', 'digit->photo'} and judged['photo->digit'] == m['conditional_coherence']['photo->digit']
+    assert 0 <= judged['digit->photo'] <= 1
     figs = {p.stem for p in (out / 'figures').glob('*.png')}
     assert {'cross_modal_grid_digit_to_photo', 'cross_modal_grid_photo_to_digit', 'cross_modal_robustness'} <= figs
 
