@@ -167,15 +167,16 @@ class run_lock:
         if self.inherited(): return self
         self.dir.mkdir(parents=True, exist_ok=True)
         fd = self._open()
-        old = os.pread(fd, 4096, 0).decode(errors='replace')
-        if old.strip() and not _holder(old):                      # someone else's file: never shown, never truncated
-            os.close(fd)
-            raise RunLocked(f"{self.dir / '.lock'} holds something other than an mjdiff lock ({len(old)} bytes); it was left untouched (remove it to run here)")
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = _holder(os.pread(fd, 4096, 0).decode(errors='replace'))
             os.close(fd)
-            raise RunLocked(f"run directory {self.dir} is in use by another run ({_holder(old) or 'unknown'}); wait for it to finish or use another --out") from None
-        old = _holder(os.pread(fd, 4096, 0).decode(errors='replace'))    # re-read under the lock
+            raise RunLocked(f"run directory {self.dir} is in use by another run ({holder or 'unknown'}); wait for it to finish or use another --out") from None
+        text = os.pread(fd, 4096, 0).decode(errors='replace')        # read under the lock: no holder is writing it
+        if text.strip() and not _holder(text):                       # someone else's file: never shown, never truncated
+            fcntl.flock(fd, fcntl.LOCK_UN); os.close(fd)
+            raise RunLocked(f"{self.dir / '.lock'} holds something other than an mjdiff lock ({len(text)} bytes); it was left untouched (remove it to run here)")
+        old = _holder(text)
         if old and self.verbose: print(f"[mjdiff] taking over the lock of {self.dir} left by a run that ended without releasing it ({old})", flush=True)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)

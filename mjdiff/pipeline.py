@@ -335,7 +335,12 @@ def check_run_inputs(cfg: RunConfig, train: bool = True):
             raise ValueError(f"parameter n_per_class={cfg.n_per_class:,} renders {20 * cfg.n_per_class:,} words and scenes (about {need / 2**30:,.1f} GiB "
                              f"while they are built); this machine has {have / 2**30:.1f} GiB: at most n_per_class={have // 2 // (4 * per):,}")
     if train and cfg.init_from: load_checkpoint(resolve_init(cfg))
-    if cfg.align_modality and cfg.align_with == 'encoder' and cfg.align_encoder != 'cached': load_checkpoint(align_encoder_path(cfg))
+    if cfg.align_modality and cfg.align_with == 'encoder' and cfg.align_encoder != 'cached':
+        from mjdiff.judge import judge_file
+        p = align_encoder_path(cfg)
+        if 'arch' not in load_checkpoint(p): raise CheckpointError(f"align_encoder {p} is not a network of the judge's family (no 'arch' entry; see mjdiff.judge)")
+        if judge_file().exists() and os.path.samefile(p, judge_file()):
+            raise ValueError(f"align_encoder {p} is the evaluation judge itself: aligning to it would inflate its scores; use align_encoder=cached")
 
 
 # %% ../nbs/09_pipeline.ipynb #c011h
@@ -344,10 +349,21 @@ ALIGN_ENCODER = dict(widths=(64, 128, 128), epochs=4.0, seed=7)   # REPA's photo
 def align_encoder_path(cfg: RunConfig) -> Path:
     "The alignment encoder's checkpoint: `align_encoder` as given, or for 'cached' a file in the cache named by the recipe and the data."
     if cfg.align_encoder != 'cached': return Path(cfg.align_encoder).expanduser()
-    key = hashlib.sha256(json.dumps([ALIGN_ENCODER, cfg.dataset, cfg.align_modality, cfg.n_per_class if cfg.dataset == 'demo' else 0],
+    key = hashlib.sha256(json.dumps([ALIGN_ENCODER, cfg.dataset, cfg.align_modality, cfg.n_per_class if cfg.dataset == 'demo' else 0,
+                                    cfg.seed if cfg.dataset == 'demo' else 0],
                                     sort_keys=True, default=list).encode()).hexdigest()[:12]
     return data_cache(cfg) / 'align' / f'{cfg.dataset}-{cfg.align_modality}-{key}.pt'
 
+
+# %% ../nbs/09_pipeline.ipynb #c011h2
+def _train_align_encoder(cfg: RunConfig, p: Path, device, verbose: bool):
+    "Train `ALIGN_ENCODER` on the run's training images of the aligned modality into `p` (CPU seconds recorded)."
+    from mjdiff.judge import train_judge, save_judge
+    s = run_sets(cfg, 'train')[1][cfg.align_modality]
+    if verbose: print(f"[mjdiff] training the alignment encoder of {cfg.align_modality!r} on {len(s)} images ({ALIGN_ENCODER}) -> {p}", flush=True)
+    c0 = time.process_time()
+    net, info = train_judge(s.images, s.labels, device=device, **ALIGN_ENCODER)
+    save_judge(net, p, info['config'], seconds=info['seconds'], cpu_seconds=time.process_time() - c0, recipe=ALIGN_ENCODER)
 
 # %% ../nbs/09_pipeline.ipynb #c011i
 def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
@@ -355,18 +371,16 @@ def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
     itself. 'cached' trains it on the run's training images the first time (its seconds are kept in the file, to be
     counted in the run's CPU-hours) and loads it after."""
     if not cfg.align_modality or cfg.align_with != 'encoder': return None
-    from mjdiff.judge import train_judge, save_judge, load_judge, JudgeFeatures
+    from mjdiff.judge import load_judge, JudgeFeatures
     p = align_encoder_path(cfg)
     if cfg.align_encoder == 'cached' and not p.exists():
-        _, sets = run_sets(cfg, 'train')
-        s = sets[cfg.align_modality]
-        if verbose: print(f"[mjdiff] training the alignment encoder of {cfg.align_modality!r} on {len(s)} images ({ALIGN_ENCODER}) -> {p}", flush=True)
-        c0 = time.process_time()
-        net, info = train_judge(s.images, s.labels, **ALIGN_ENCODER)
-        save_judge(net, p, info['config'], seconds=info['seconds'], cpu_seconds=time.process_time() - c0, recipe=ALIGN_ENCODER)
+        import fcntl
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(p.parent / f'.{p.name}.lock', 'w') as lock:                 # arms trained at once: one trains, the others wait
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not p.exists(): _train_align_encoder(cfg, p, device, verbose)
     net, meta = load_judge(p, device)
     return JudgeFeatures(net, cfg.align_encoder_depth)
-
 
 # %% ../nbs/09_pipeline.ipynb #c011k
 def run_judges(cfg: RunConfig, classifiers: dict) -> dict | None:
@@ -617,9 +631,11 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
     run_dir = Path(out or Path('outputs') / preset).resolve()
-    if cfg.init_from and shipped_name(cfg) is None:                              # a relative path names a file from here, not from
-        p = Path(cfg.init_from).expanduser().resolve()                            # the run directory the stages execute in
-        cfg, overrides['init_from'] = replace(cfg, init_from=str(p)), str(p)
+    for k in ('init_from', 'align_encoder', 'data_root', 'cache_dir'):            # a relative path names a file from here, not from
+        v = getattr(cfg, k)                                                       # the run directory the stages execute in
+        if v and not (k == 'init_from' and shipped_name(cfg)) and not (k == 'align_encoder' and v == 'cached'):
+            p = str(Path(v).expanduser().resolve())
+            if p != v: cfg, overrides[k] = replace(cfg, **{k: p}), p
     check_run_inputs(cfg, train='train' in stages and not (run_dir / 'checkpoints' / 'last.pt').exists())   # before anything is written
     with run_lock(run_dir):
         changes = check_run_params(run_dir, cfg, force)
@@ -757,10 +773,12 @@ def _encoder_hours(run_dir: Path) -> float:
     "CPU-hours spent training the alignment encoder of the run in `run_dir` (0 when it aligns with none; NaN when the file is gone)."
     rc = run_dir / 'run_config.json'
     if not rc.exists(): return 0.0
-    cfg = RunConfig(**{k: v for k, v in json.loads(rc.read_text()).items() if k in RunConfig.__dataclass_fields__})
-    if not cfg.align_modality or cfg.align_with != 'encoder': return 0.0
-    p = align_encoder_path(cfg)
-    return float(load_checkpoint(p).get('cpu_seconds', math.nan)) / 3600 if p.is_file() else math.nan
+    rec = json.loads(rc.read_text())
+    if not rec.get('align_modality') or rec.get('align_with', 'encoder') != 'encoder': return 0.0
+    try: p = align_encoder_path(RunConfig(**{k: v for k, v in rec.items() if k in RunConfig.__dataclass_fields__}))
+    except ValueError: return math.nan                                  # a run made under other rules: its cost unknown here
+    try: return float(load_checkpoint(p).get('cpu_seconds', math.nan)) / 3600     # NaN: a file from elsewhere, its cost not recorded
+    except CheckpointError: return math.nan
 
 # %% ../nbs/09_pipeline.ipynb #c021c
 def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[dict]:

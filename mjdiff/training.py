@@ -182,7 +182,7 @@ def export_weights(ck: dict) -> dict:
 def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
     """Strip checkpoint `src` to `export_weights` in `dst`: a small file to ship or share. Refuses to write over `src`,
     over a run's resume point (`checkpoints/last.pt` or `prev.pt`), or into a run directory a live process holds."""
-    src, dst = Path(src), Path(dst)
+    src, dst = Path(src).expanduser().resolve(), Path(dst).expanduser().resolve()
     if dst.exists() and src.exists() and os.path.samefile(src, dst):
         raise CheckpointError(f"export-checkpoint: {dst} is the source itself; writing the EMA weights over it would lose the run's optimizer state and exact resume")
     if dst.parent.name == 'checkpoints' and dst.name in ('last.pt', 'prev.pt'):
@@ -439,7 +439,9 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         if aligner is None and 'align_head' in ck:
             raise CheckpointError(f"the run's checkpoint in {ck_dir} was trained with representation alignment; resume it with the same align_modality")
         if aligner is not None and 'align_head' in ck:
-            aligner.head.load_state_dict(ck['align_head']); opt.add_param_group({'params': list(aligner.head.parameters())})
+            try: aligner.head.load_state_dict(ck['align_head'])
+            except RuntimeError: raise CheckpointError(f"the run's checkpoint in {ck_dir} was trained with another alignment head (stage or encoder); resume it with the same align_* settings") from None
+            opt.add_param_group({'params': list(aligner.head.parameters())})
         if 'optimizer' in ck: opt.load_state_dict(ck['optimizer'])
         else:                                                 # an exported milestone in place of a lost run's state
             state = {**state, 'warm_from': step}
@@ -473,7 +475,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     def save() -> bool:
         nonlocal saved
         if rank != 0: return True
-        if bad or not _finite(D, ema):
+        if bad or not _finite(D, ema, *([aligner.head] if aligner is not None else [])):
             print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
         if ck_path.exists(): _keep_previous(ck_path)
         ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
@@ -536,7 +538,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         if aligning and world > 1:                            # the head is outside DDP: average its gradients here
             for q in aligner.head.parameters():
                 if q.grad is not None: torch.distributed.all_reduce(q.grad); q.grad /= world
-        grad_norm = torch.nn.utils.clip_grad_norm_(D.parameters(), cfg.grad_clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_([*D.parameters(), *(aligner.head.parameters() if aligner is not None else ())], cfg.grad_clip)
         nonfinite = (~torch.isfinite(loss_sum) | ~torch.isfinite(grad_norm)).float()
         if world > 1: torch.distributed.all_reduce(nonfinite, op=torch.distributed.ReduceOp.MAX)    # every rank skips together
         if nonfinite.item():                                  # divergence guard: skip the update, count it

@@ -77,6 +77,8 @@ def test_export_checkpoint_never_writes_over_a_resume_point(trained):
     last = trained / 'checkpoints' / 'last.pt'; before = last.read_bytes()
     _one_line(run_main('export-checkpoint', str(last), str(last)), 'is the source itself')
     _one_line(run_main('export-checkpoint', str(last), str(trained / 'checkpoints' / 'prev.pt')), "a run's resume point")
+    _one_line(run_main('export-checkpoint', 'last.pt', 'last.pt', cwd=trained / 'checkpoints'), 'is the source itself')      # relative paths too
+    _one_line(run_main('export-checkpoint', 'last.pt', 'prev.pt', cwd=trained / 'checkpoints'), "a run's resume point")
     assert last.read_bytes() == before and 'optimizer' in load_checkpoint(last)
 
 def test_a_full_disk_is_one_line_and_keeps_the_checkpoint(trained, tmp_path):
