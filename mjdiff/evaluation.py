@@ -14,11 +14,12 @@ from .layout import Layout, LayoutError
 from .data import ImageSet, PairedDataset, to_float, balanced_indices
 from .sampling import conditional_sample, joint_sample, noise_config, sample_heun
 from .metrics import predict, conditional_coherence, joint_coherence, class_balance
+from .latent import bottleneck_features, linear_probe
 
 # %% auto #0
 __all__ = ['translate_labels', 'cross_modal_samples', 'pairwise_coherence', 'Probe', 'other_class_partner', 'make_probe',
-           'cross_modal_information', 'quick_coherence', 'condition_coherence', 'calibrate_sigma', 'CurveConfig',
-           'read_curve', 'LearningCurve', 'extrapolate', 'plot_curve']
+           'cross_modal_information', 'quick_coherence', 'condition_coherence', 'calibrate_sigma', 'bottleneck_probe',
+           'CurveConfig', 'read_curve', 'LearningCurve', 'extrapolate', 'plot_curve']
 
 # %% ../nbs/08b_evaluation.ipynb #a00d6525
 def translate_labels(labels, maps: dict, src: str, dst: str) -> np.ndarray:
@@ -144,6 +145,23 @@ def calibrate_sigma(score: Callable[[float], float], sigmas: Sequence[float]) ->
     best = max(finite, key=lambda r: (r[1], -r[0]))
     return {'sigma': best[0], 'score': best[1], 'curve': curve}
 
+# %% ../nbs/08b_evaluation.ipynb #bnp1
+def bottleneck_probe(denoiser, held_sets: Mapping[str, ImageSet], n: int, sigma: float = 0.5, seed: int = 0, device=None) -> dict[str, float]:
+    "`{'probe_<m>': accuracy}`: modality m's class read by a linear probe from the bottleneck of `n` held-out examples of m at `sigma`."
+    lay, noise = denoiser.layout, noise_config(denoiser)
+    out = {}
+    for i, (m, held) in enumerate(held_sets.items()):
+        idx = balanced_indices(held.labels, n, seed)
+        x = torch.zeros(n, lay.channels, lay.size, lay.size)
+        x[:, lay.slices[m]] = to_float(held.images[idx])
+        sig = torch.full((n, lay.M), noise.sigma_max); sig[:, lay.index(m)] = sigma
+        xn = x + lay.channel_sigma(sig) * torch.randn(x.shape, generator=torch.Generator().manual_seed(seed + i))
+        f = bottleneck_features(denoiser, xn.to(device or 'cpu'), sig.to(device or 'cpu')).cpu()
+        y, h = np.asarray(held.labels)[idx], n // 2
+        out[f'probe_{m}'] = linear_probe(f[:h], y[:h], f[h:], y[h:])
+    return out
+
+
 # %% ../nbs/08b_evaluation.ipynb #91c47d5e
 @dataclass
 class CurveConfig:
@@ -154,6 +172,7 @@ class CurveConfig:
     n_joint: int = 50                          # joint samples for the quick coherence (0: none)
     steps: int = 8                             # Heun steps of the quick coherence
     w: float = 2.0                             # guidance weight of the guided columns (per_modality models; 0: none)
+    n_probe: int = 1000                        # held-out examples per modality for the bottleneck probe (half fit, half scored; 0: none)
     seed: int = 0
 
 # %% ../nbs/08b_evaluation.ipynb #1776036f
@@ -184,6 +203,8 @@ class LearningCurve:
                 row.update({f'info_{A}->{B}@{s:g}': float(v) for s, v in zip(c.sigmas, I)})
         w = 0.0 if self.shared else c.w
         row.update(quick_coherence(D, self.held, self.clfs, self.maps, c.n_cond, c.n_joint, c.steps, self.strategy, w, c.seed, self.device))
+        if c.n_probe and isinstance(getattr(getattr(D, 'net', None), 'mid', None), torch.nn.Module):   # a network with a bottleneck
+            row.update(bottleneck_probe(D, self.held, c.n_probe, seed=c.seed, device=self.device))
         return row
 
     def __call__(self, step: int, D, stats: dict) -> dict | None:

@@ -99,6 +99,7 @@ class RunConfig:
     curve_joint: int = _CURVE.n_joint     # joint samples for its quick coherence
     curve_steps: int = _CURVE.steps       # Heun steps of its quick coherence
     curve_w: float = _CURVE.w             # guidance weight of its guided columns (per_modality runs)
+    curve_probe: int = _CURVE.n_probe     # held-out examples per modality for its bottleneck probe (0: none)
     # sampling and evaluation
     sampler: str = 'heun'                 # the evaluation's sampler (mjdiff.sampling.SAMPLERS)
     sample_steps: int = 18                # its steps
@@ -184,13 +185,14 @@ class RunConfig:
 
     def curve_config(self) -> CurveConfig:
         "The learning curve's part."
-        return CurveConfig(self.curve_pairs, _CURVE.sigmas, self.curve_cond, self.curve_joint, self.curve_steps, self.curve_w, self.seed)
+        return CurveConfig(n_pairs=self.curve_pairs, sigmas=_CURVE.sigmas, n_cond=self.curve_cond, n_joint=self.curve_joint,
+                           steps=self.curve_steps, w=self.curve_w, n_probe=self.curve_probe, seed=self.seed)
 
 ROBUST_STRATEGIES = ('replace', 'repaint', 'exact', 'noisy', 'guidance', 'calibrated', 'masked')
 RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), P_std=POSITIVE, strategy=STRATEGIES, sampler=tuple(SAMPLERS), n_per_class=AT_LEAST_1,
                  mnist_train=AT_LEAST_1, model_channels=AT_LEAST_1, num_blocks=AT_LEAST_1, dropout=(lambda v: 0 <= v < 1, 'in [0, 1)'),
                  nproc=AT_LEAST_1, curve_pairs=(lambda v: v >= 2, '≥ 2'), curve_cond=NON_NEGATIVE, curve_joint=NON_NEGATIVE,
-                 curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE,
+                 curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, curve_probe=(lambda v: v == 0 or v >= 4, '0 or ≥ 4'), sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE,
                  joint_guidance=NON_NEGATIVE, n_joint=AT_LEAST_1, n_cond=AT_LEAST_1, clf_epochs=AT_LEAST_1, n_robust=AT_LEAST_1,
                  robust_steps=AT_LEAST_1, latent_n=AT_LEAST_1, latent_steps=AT_LEAST_1, align_encoder_depth=(1, 2, 3),
                  robust_strategies=(lambda v: all(s in ROBUST_STRATEGIES for s in v), f"strategies of {', '.join(ROBUST_STRATEGIES)}"))
@@ -216,7 +218,7 @@ PRESETS: dict[str, dict] = {
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
                  steps=4, batch_size=16, warmup=1, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
-                 latent_n=20, latent_steps=3, ckpt_every=2, curve_pairs=10, curve_cond=4, curve_joint=4, curve_steps=2,
+                 latent_n=20, latent_steps=3, ckpt_every=2, curve_pairs=10, curve_probe=20, curve_cond=4, curve_joint=4, curve_steps=2,
                  robust_noise=(0.0, 0.5), robust_occlusion=(0.5,), robust_typos=(2,)),
 }
 _GPU = dict(dataset='cifar10_mnist', model_channels=128, channel_mult=(1, 2, 2, 2), num_blocks=2, attn_resolutions=(16,),
@@ -555,7 +557,7 @@ def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_outpu
 # %% ../nbs/09_pipeline.ipynb #c019d
 FREE_PARAMS = ('steps', 'init_from', 'data_root', 'cache_dir', 'nproc', 'device', 'num_workers', 'channels_last', 'compile',
                'ckpt_every', 'milestone_every', 'max_bad_steps', 'log_every', 'eval_every', 'curve_pairs', 'curve_cond',
-               'curve_joint', 'curve_steps', 'curve_w') + tuple(k for k in EVAL_SETTINGS if k not in ('steps', 'seed'))
+               'curve_joint', 'curve_steps', 'curve_w', 'curve_probe') + tuple(k for k in EVAL_SETTINGS if k not in ('steps', 'seed'))
 
 def _plain(v): return list(v) if isinstance(v, tuple) else v
 
@@ -797,7 +799,7 @@ def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[
                'cpu_hours': last['cpu_hours'], 'images_per_s': float(np.median(log['images_per_s'])) if len(log['step']) else float('nan'),
                'eval_share': float(c['eval_seconds'].sum() / trained) if (trained := last['train_seconds'] - c['train_seconds'][0]) > 0 else float('nan'),   # since the arm's first row (a branch's: its branch point); none before training
                'final_loss': float(log['loss'][-1]) if len(log['step']) else float('nan'), 'info_mean': float(np.mean(list(info.values()))),
-               **info, **{k: v for k, v in last.items() if k.startswith('coh_') or k.startswith('joint')}}
+               **info, **{k: v for k, v in last.items() if k.startswith(('coh_', 'joint', 'probe_'))}}
         row['encoder_cpu_hours'] = _encoder_hours(Path(out) / name)
         row['cpu_hours_total'] = row['cpu_hours'] + row['encoder_cpu_hours']                 # what the arm cost, its encoder included
         rows.append(row)
@@ -816,16 +818,19 @@ def write_study(out: str | Path, arms: dict, images: int | None = None) -> list[
     fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
     (out / 'study.md').write_text('\n'.join(['| ' + ' | '.join(keys) + ' |', '|' + '---|' * len(keys)] +
                                             ['| ' + ' | '.join(fmt(r.get(k, '')) for k in keys) + ' |' for r in rows]) + '\n')
-    fig, axs = plt.subplots(1, 3, figsize=(15, 3.8))
+    fig, axs = plt.subplots(1, 4, figsize=(20, 3.8))
     for i, r in enumerate(rows):
         c = read_curve(out / r['arm'] / 'curve.csv')
         coh_keys = [k for k in c if k.startswith('coh_') and k.endswith('_w')] or [k for k in c if k.startswith('coh_')]
         for j, k in enumerate(k for k in c if k.startswith('info_') and '@' not in k):            # each direction: solid, dashed, ...
-            for ax, x in ((axs[0], 'images'), (axs[1], 'cpu_hours')):
-                ax.plot(c[x], c[k], marker='.', color=f'C{i}', ls=('-', '--', ':', '-.')[j % 4], label=f"{r['arm']}: {k[5:]}")
+            for ax, x in ((axs[0], c['images']), (axs[1], c['cpu_hours'] + r['encoder_cpu_hours'])):   # its encoder's cost included
+                ax.plot(x, c[k], marker='.', color=f'C{i}', ls=('-', '--', ':', '-.')[j % 4], label=f"{r['arm']}: {k[5:]}")
         axs[2].plot(c['images'], np.mean([c[k] for k in coh_keys], 0), marker='.', color=f'C{i}', label=r['arm'])
-    for ax, xl, yl in ((axs[0], 'training images', 'cross-modal information'), (axs[1], 'CPU-hours', 'cross-modal information'),
-                       (axs[2], 'training images', 'conditional coherence (mean; guided if measured)')):
+        for j, k in enumerate(k for k in c if k.startswith('probe_')):
+            axs[3].plot(c['images'], c[k], marker='.', color=f'C{i}', ls=('-', '--', ':', '-.')[j % 4], label=f"{r['arm']}: {k[6:]}")
+    for ax, xl, yl in ((axs[0], 'training images', 'cross-modal information'), (axs[1], 'CPU-hours (encoder included)', 'cross-modal information'),
+                       (axs[2], 'training images', 'conditional coherence (mean; guided if measured)'),
+                       (axs[3], 'training images', 'class read from the bottleneck (linear probe)')):
         ax.set_xlabel(xl); ax.set_ylabel(yl); ax.grid(alpha=.3); ax.legend(fontsize=7)
     axs[2].axhline(0.1, color='grey', lw=0.8, ls=':')
     (out / 'figures').mkdir(exist_ok=True); fig.savefig(out / 'figures' / 'study_curves.png', dpi=110, bbox_inches='tight'); plt.close(fig)

@@ -25,6 +25,7 @@ def test_curve_rows_and_training_unchanged(tmp_path):
     pairs = {f'{a}->{b}' for a in ('digit', 'word', 'scene') for b in ('digit', 'word', 'scene') if a != b}
     assert {f'info_{p}' for p in pairs} | {f'coh_{p}' for p in pairs} | {f'coh_{p}_w' for p in pairs} | {'joint', 'joint_w'} <= set(c)
     assert all(abs(c[f'info_{p}'][0]) < 1e-6 for p in pairs)          # untrained network: its output ignores the partner
+    assert all(0 <= c[f'probe_{m}'][-1] <= 1 for m in ('digit', 'word', 'scene'))   # the class read from the bottleneck, per modality
     la, lb = read_log(tmp_path / 'off' / 'train_log.csv'), read_log(tmp_path / 'on' / 'train_log.csv')
     assert (la['loss'] == lb['loss']).all() and list(la['step']) == [2, 4, 6]
 
@@ -61,6 +62,7 @@ def test_images_counted_across_a_branch_with_another_batch(tmp_path):
         ck = load_checkpoint(tmp_path / name / 'checkpoints' / 'last.pt')
         assert ck['state']['images'] == 12 * b and export_weights(ck)['state']['images'] == 12 * b    # kept for a lost run too
     c, row = read_curve(tmp_path / 'arm' / 'curve.csv'), study_table(tmp_path, {'arm': {}})[0]
+    assert row['probe_digit'] == c['probe_digit'][-1]
     assert row['eval_share'] == pytest.approx(c['eval_seconds'].sum() / (c['train_seconds'][-1] - c['train_seconds'][0]))   # the arm's own training
 
 def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
