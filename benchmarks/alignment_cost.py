@@ -29,14 +29,15 @@ def random_dataset(layout, n=2000, seed=0):
 
 def encoder_for(cfg):
     "`ALIGN_ENCODER`'s network, untrained, as REPA's encoder (its features after `align_encoder_depth` groups)."
-    from mjdiff.pipeline import ALIGN_ENCODER
+    from mjdiff.stages import ALIGN_ENCODER
     from mjdiff.judge import JudgeNet, JudgeFeatures
     torch.manual_seed(0)
     return JudgeFeatures(JudgeNet(ALIGN_ENCODER['widths']).eval(), cfg.align_encoder_depth)
 
 def row(preset: str, overrides: dict, steps: int) -> float:
-    from mjdiff.pipeline import resolve_config
-    from mjdiff.training import build_model, train, read_log
+    from mjdiff.presets import resolve_config
+    from mjdiff.training import train, read_log
+    from mjdiff.checkpoint import build_model
     cfg = resolve_config(preset, {'steps': steps, 'log_every': 5, 'ckpt_every': 10 ** 6, 'eval_every': 0, 'milestone_every': 0, **overrides})
     data = random_dataset(cfg.layout())
     torch.manual_seed(0)

@@ -13,10 +13,14 @@ Prints JSON lines. Cheaper and noisier than the pipeline's stages (n = 30: ±0.0
 import argparse, json, time
 from pathlib import Path
 import torch
-from mjdiff.pipeline import resolve_config, run_sets, run_class_maps, cross_modal_samples, pairwise_coherence
-from mjdiff.training import load_model
-from mjdiff.sampling import joint_sample, SAMPLERS
-from mjdiff.metrics import train_or_load_classifiers, predict, joint_coherence, class_balance
+from mjdiff.evaluation import cross_modal_samples, pairwise_coherence
+from mjdiff.stages import run_sets, run_class_maps
+from mjdiff.presets import resolve_config
+from mjdiff.checkpoint import load_model
+from mjdiff.sampling import SAMPLERS
+from mjdiff.conditioning import joint_sample
+from mjdiff.metrics import joint_coherence, class_balance
+from mjdiff.classifiers import train_or_load_classifiers, predict
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

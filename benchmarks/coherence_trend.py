@@ -5,9 +5,10 @@
 `--points`: one row per full evaluation of the long run's weights (`make reproduce PRESET=cifar10_mnist_pm_cpu` on a
 fresh clone: 300 held-out conditions per direction and 300 joint samples, guidance w = 2), with the training images and
 CPU-hours of those weights and where the numbers come from. Each column is fitted as a + b·ln(CPU-hours) on its points
-(`mjdiff.evaluation.extrapolate`) — the shape the curve has followed so far, not a law — and the script prints, per
-column, the fit, its value at `--to` CPU-hours and the CPU-hours at which it would reach the target of issue 17;
-it draws the points, the trends and the targets in `<out>/coherence_trend.png`.
+(`mjdiff.evaluation.extrapolate`) — the shape the measured points follow, not a law — and the script prints, per
+column, the fit, its value at `--to` CPU-hours and the CPU-hours at which it would reach its target (`TARGETS`:
+photo->digit 0.60, digit->photo 0.40, joint 0.40); it draws the points, the trends and the targets in
+`<out>/coherence_trend.png`.
 """
 import argparse, csv, math
 from pathlib import Path

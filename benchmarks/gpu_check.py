@@ -27,11 +27,12 @@ def main():
     a = ap.parse_args()
     from mjdiff.layout import Layout, Modality
     from mjdiff.data import ImageSet, PairedDataset
-    from mjdiff.pipeline import resolve_config
-    from mjdiff.training import TrainConfig, build_model, train, load_checkpoint
-    from mjdiff.sampling import joint_sample, conditional_sample
+    from mjdiff.presets import resolve_config
+    from mjdiff.training import TrainConfig, train, load_checkpoint
+    from mjdiff.checkpoint import build_model
+    from mjdiff.conditioning import joint_sample, conditional_sample
     from mjdiff.evaluation import make_probe, cross_modal_information, quick_coherence
-    from mjdiff.metrics import Classifier
+    from mjdiff.classifiers import Classifier
     dev = torch.device(a.device)
     if dev.type == 'cuda' and not torch.cuda.is_available(): print("FAIL: no CUDA device visible to torch", torch.__version__); return 1
     print(json.dumps({'torch': torch.__version__, 'device': str(dev), 'name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',

@@ -11,7 +11,7 @@ markdown table (also written to <out>/inference_chunks.md and .csv); time it on 
 import argparse, csv, resource, time
 from pathlib import Path
 import torch
-from mjdiff.training import load_model
+from mjdiff.checkpoint import load_model
 
 def cpu_times():
     r = resource.getrusage(resource.RUSAGE_SELF); return r.ru_utime, r.ru_stime

@@ -14,10 +14,13 @@ import argparse, csv, json, time
 from pathlib import Path
 import numpy as np, torch
 
-from mjdiff.pipeline import RunConfig, run_sets, run_class_maps
-from mjdiff.training import load_model
-from mjdiff.sampling import CountingDenoiser, SAMPLERS, joint_sample
-from mjdiff.metrics import train_or_load_classifiers, predict, features, frechet_distance, joint_coherence, class_balance
+from mjdiff.stages import run_sets, run_class_maps
+from mjdiff.config import RunConfig
+from mjdiff.checkpoint import load_model
+from mjdiff.sampling import CountingDenoiser, SAMPLERS
+from mjdiff.conditioning import joint_sample
+from mjdiff.metrics import frechet_distance, joint_coherence, class_balance
+from mjdiff.classifiers import train_or_load_classifiers, predict, features
 from mjdiff.data import to_float, balanced_indices
 
 def main(argv=None):

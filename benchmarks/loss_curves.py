@@ -45,8 +45,9 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     from mjdiff.data import demo_dataset
-    from mjdiff.pipeline import RunConfig
-    from mjdiff.training import TrainConfig, build_model, train, read_log, load_model
+    from mjdiff.config import RunConfig
+    from mjdiff.training import TrainConfig, train, read_log
+    from mjdiff.checkpoint import build_model, load_model
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     data = demo_dataset('train', seed=a.seed); rows = []
     held = demo_dataset('heldout', seed=a.seed); x_held, _ = held.get_batch(list(range(len(held))))

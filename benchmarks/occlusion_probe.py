@@ -1,4 +1,4 @@
-"""Is the class of an occluded digit in the denoiser's representation? Linear probes at each occlusion level (issue 18).
+"""Is the class of an occluded digit in the denoiser's representation? Linear probes at each occlusion level.
 
     python benchmarks/occlusion_probe.py [--checkpoint mjdiff/assets/demo.pt] [--levels 0 0.25 0.5] [--n N] [--seed 0] [--out DIR]
 
@@ -15,8 +15,9 @@ markdown table (also <out>/occlusion_probe.md and .csv). `--n` keeps the first N
 import argparse, csv
 from pathlib import Path
 import numpy as np, torch
-from mjdiff.pipeline import resolve_config, run_sets
-from mjdiff.training import load_model
+from mjdiff.stages import run_sets
+from mjdiff.presets import resolve_config
+from mjdiff.checkpoint import load_model
 from mjdiff.latent import bottleneck_features, linear_probe
 from mjdiff.data import occlusion_mask, to_float, demo_layout
 

@@ -14,10 +14,13 @@ import argparse, csv, hashlib, json, time
 from pathlib import Path
 import numpy as np, torch
 
-from mjdiff.pipeline import RunConfig, run_sets, run_class_maps, cross_modal_samples, pairwise_coherence
-from mjdiff.training import load_model
+from mjdiff.evaluation import cross_modal_samples, pairwise_coherence
+from mjdiff.stages import run_sets, run_class_maps
+from mjdiff.config import RunConfig
+from mjdiff.checkpoint import load_model
 from mjdiff.sampling import CountingDenoiser, SAMPLERS, get_sigmas_karras, get_sigmas_linear
-from mjdiff.metrics import train_or_load_classifiers, features, frechet_distance
+from mjdiff.metrics import frechet_distance
+from mjdiff.classifiers import train_or_load_classifiers, features
 from mjdiff.data import to_float, balanced_indices
 
 def markdown_table(df) -> str:

@@ -110,9 +110,10 @@ def run_row(name: str, a) -> dict:
     "Measure one row in this process."
     import numpy as np, torch
     from mjdiff.data import demo_dataset
-    from mjdiff.pipeline import RunConfig
+    from mjdiff.config import RunConfig
     from mjdiff.networks import UNetConfig, n_params
-    from mjdiff.training import TrainConfig, build_model, train, get_device
+    from mjdiff.training import TrainConfig, train
+    from mjdiff.checkpoint import build_model, get_device
     torch.set_num_threads(a.threads)
     kind, tr, net = ROWS[name]
     device = get_device(a.device)

@@ -20,9 +20,11 @@ def network_stage(net: nn.Module, stage: str) -> nn.Module:
     "The block of UNet `net` named `stage`: 'mid', 'down<i>' or 'up<i>' (the i-th block of that half)."
     for half in ('down', 'up'):
         blocks = getattr(net, half)
-        if stage.startswith(half) and stage[len(half):].isdigit() and int(stage[len(half):]) < len(blocks): return blocks[int(stage[len(half):])]
+        if stage.startswith(half) and stage[len(half):].isdigit() and int(stage[len(half):]) < len(blocks):
+            return blocks[int(stage[len(half):])]
     if stage == 'mid': return net.mid
-    raise ValueError(f"unknown network stage {stage!r}: 'mid', 'down0' to 'down{len(net.down) - 1}' or 'up0' to 'up{len(net.up) - 1}'")
+    raise ValueError(f"unknown network stage {stage!r}: 'mid', 'down0' to 'down{len(net.down) - 1}' "
+                     f"or 'up0' to 'up{len(net.up) - 1}'")
 
 # %% ../nbs/06a_alignment.ipynb #a008
 def stage_channels(block: nn.Module) -> int:
@@ -36,24 +38,30 @@ def stage_channels(block: nn.Module) -> int:
 def capture(block: nn.Module):
     "While the `with` block runs, append every output of `block` (the first, if a tuple) to the yielded list."
     store = []
-    handle = block.register_forward_hook(lambda module, inputs, output: store.append(output[0] if isinstance(output, tuple) else output))
+    handle = block.register_forward_hook(
+        lambda module, inputs, output: store.append(output[0] if isinstance(output, tuple) else output))
     try: yield store
     finally: handle.remove()
 
 # %% ../nbs/06a_alignment.ipynb #a013
 class ProjectionHead(nn.Module):
-    "REPA's projector: a per-position MLP (1×1 convolutions, SiLU) from `cin` network channels to `cout` encoder channels."
+    """REPA's projector: a per-position MLP (1×1 convolutions, SiLU) from `cin` network channels to `cout` encoder
+    channels."""
     def __init__(self, cin: int, cout: int, hidden: int | None = None):
         super().__init__()
         hidden = hidden or 2 * max(cin, cout)
-        self.mlp = nn.Sequential(nn.Conv2d(cin, hidden, 1), nn.SiLU(), nn.Conv2d(hidden, hidden, 1), nn.SiLU(), nn.Conv2d(hidden, cout, 1))
+        self.mlp = nn.Sequential(nn.Conv2d(cin, hidden, 1), nn.SiLU(), nn.Conv2d(hidden, hidden, 1), nn.SiLU(),
+                                 nn.Conv2d(hidden, cout, 1))
     def forward(self, h: torch.Tensor) -> torch.Tensor: return self.mlp(h)
 
 # %% ../nbs/06a_alignment.ipynb #a015
 def alignment_loss(h: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Mean over the examples with `weight` `[B]` of 1 − the patch-mean cosine similarity of `h` `[B, D, h, w]` and
-    `target` `[B, D, h', w']`; `h` is area-averaged (coarser target) or bilinearly upsampled (finer) to the target's grid."""
-    if h.shape[:2] != target.shape[:2]: raise LayoutError(f"alignment: features {list(h.shape)} and target {list(target.shape)} differ in batch or channels")
+    `target` `[B, D, h', w']`; `h` is area-averaged (coarser target) or bilinearly upsampled (finer) to the target's
+    grid."""
+    if h.shape[:2] != target.shape[:2]:
+        raise LayoutError(f"alignment: features {list(h.shape)} and target {list(target.shape)} "
+                          "differ in batch or channels")
     if h.shape[-2:] != target.shape[-2:]:
         h = (F.adaptive_avg_pool2d(h, target.shape[-2:]) if h.shape[-1] >= target.shape[-1]
              else F.interpolate(h, size=target.shape[-2:], mode='bilinear', align_corners=False))
@@ -62,23 +70,30 @@ def alignment_loss(h: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
 
 # %% ../nbs/06a_alignment.ipynb #a018
 class EncoderTarget:
-    "REPA's target: frozen `encoder`'s features of the clean `modality` (`encoder(x_m [B, C_m, H, W] in [-1, 1]) -> [B, D, h, w]`)."
+    """REPA's target: frozen `encoder`'s features of the clean `modality` (`encoder(x_m [B, C_m, H, W] in [-1, 1]) ->
+    [B, D, h, w]`)."""
     def __init__(self, encoder: nn.Module, layout: Layout, modality: str):
-        if modality not in layout.slices: raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
+        if modality not in layout.slices:
+            raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
         self.encoder, self.slice = encoder.eval().requires_grad_(False), layout.slices[modality]
         self.device = next(encoder.parameters()).device
-        with torch.no_grad(): self.channels = encoder(torch.zeros(1, layout[modality].channels, layout.size, layout.size, device=self.device)).shape[1]
+        with torch.no_grad():
+            self.channels = encoder(torch.zeros(1, layout[modality].channels, layout.size, layout.size,
+                                                device=self.device)).shape[1]
 
     @torch.no_grad()
-    def __call__(self, x, sigma, eps, known=None) -> torch.Tensor: return self.encoder(x[:, self.slice].to(self.device)).to(x.device)
+    def __call__(self, x, sigma, eps, known=None) -> torch.Tensor:
+        return self.encoder(x[:, self.slice].to(self.device)).to(x.device)
 
 # %% ../nbs/06a_alignment.ipynb #a020
 class TeacherTarget:
     """SRA's target: `teacher`'s (the EMA network's) features at `stage` of the batch with `modality` at `ratio` × its
     noise level (the same ε; the other modalities as they are)."""
     def __init__(self, teacher: nn.Module, layout: Layout, modality: str, stage: str = 'mid', ratio: float = 0.5):
-        if modality not in layout.slices: raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
-        if not 0 <= ratio < 1: raise ValueError(f"SRA's teacher sees the modality less noisy: ratio must be in [0, 1), got {ratio}")
+        if modality not in layout.slices:
+            raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
+        if not 0 <= ratio < 1:
+            raise ValueError(f"SRA's teacher sees the modality less noisy: ratio must be in [0, 1), got {ratio}")
         self.teacher, self.layout, self.m, self.ratio = teacher, layout, layout.index(modality), float(ratio)
         self.block = network_stage(teacher.net, stage)
         self.channels = stage_channels(self.block)
@@ -95,18 +110,24 @@ class Aligner(nn.Module):
     """Representation alignment of UNet `net`'s `stage` features of noisy `modality` inputs with `target`'s features
     (`EncoderTarget` or `TeacherTarget`), with weight `weight` until step `until` (0: always). Its only parameters are
     the projection head's."""
-    def __init__(self, net: nn.Module, layout: Layout, target, modality: str, stage: str = 'mid', weight: float = 0.5, until: int = 0):
+    def __init__(self, net: nn.Module, layout: Layout, target, modality: str, stage: str = 'mid', weight: float = 0.5,
+                 until: int = 0):
         super().__init__()
-        if modality not in layout.slices: raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
-        self.layout, self.modality, self.stage, self.weight, self.until = layout, modality, stage, float(weight), int(until)
-        self.block, self.target = [network_stage(net, stage)], target        # a list: the block is the network's, not a submodule
+        if modality not in layout.slices:
+            raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
+        self.layout, self.modality, self.stage, self.weight, self.until = (layout, modality, stage, float(weight),
+                                                                           int(until))
+        self.block, self.target = [network_stage(net, stage)], target     # a list: the network's block, not a submodule
         self.head = ProjectionHead(stage_channels(self.block[0]), target.channels)
 
     def active(self, step: int) -> bool:
         "Whether the term is on at 0-based step `step` (HASTE: off from `until`)."
         return self.weight > 0 and (not self.until or step < self.until)
 
-    def loss(self, features: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor, known=None) -> torch.Tensor:
-        "λ × `alignment_loss` of the captured `features` against the target's, on the examples whose modality is noised (σ_m > 0)."
+    def loss(self, features: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor,
+             known=None) -> torch.Tensor:
+        """λ × `alignment_loss` of the captured `features` against the target's, on the examples whose modality is
+        noised (σ_m > 0)."""
         noisy = (sigma[:, self.layout.index(self.modality)] > 0).float().to(features.device)
-        return self.weight * alignment_loss(self.head(features.float()), self.target(x, sigma, eps, known).to(features.device), noisy)
+        return self.weight * alignment_loss(self.head(features.float()),
+                                            self.target(x, sigma, eps, known).to(features.device), noisy)

@@ -5,7 +5,7 @@
 # %% ../nbs/01_data.ipynb #c003
 from __future__ import annotations
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 import numpy as np
 import torch
@@ -27,7 +27,8 @@ class ImageSet:
 
     def __post_init__(self):
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
-            raise LayoutError(f"ImageSet {self.name!r}: images must be uint8 [N, C, H, W], got {self.images.dtype} {list(self.images.shape)}")
+            raise LayoutError(f"ImageSet {self.name!r}: images must be uint8 [N, C, H, W], "
+                              f"got {self.images.dtype} {list(self.images.shape)}")
         if len(self.labels) != len(self.images):
             raise LayoutError(f"ImageSet {self.name!r}: {len(self.images)} images but {len(self.labels)} labels")
         self.labels = np.asarray(self.labels, dtype=np.int64)
@@ -60,9 +61,11 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #c008
 class PairedDataset(torch.utils.data.Dataset):
-    """Items `(x [C,H,W] in [-1,1], class)` pairing every modality of `layout` by class. `corrupted`: for some modalities
-    a bank of corrupted items (e.g. misspelt words), paired by class like the clean ones (`get_batch(corrupted=True)`)."""
-    def __init__(self, sets: Mapping[str, ImageSet], layout: Layout, class_map: Mapping[str, Sequence[int]] | None = None,
+    """Items `(x [C,H,W] in [-1,1], class)` pairing every modality of `layout` by class. `corrupted`: for some
+    modalities a bank of corrupted items (e.g. misspelt words), paired by class like the clean ones
+    (`get_batch(corrupted=True)`)."""
+    def __init__(self, sets: Mapping[str, ImageSet], layout: Layout,
+                 class_map: Mapping[str, Sequence[int]] | None = None,
                  anchor: str | None = None, seed: int = 0, corrupted: Mapping[str, ImageSet] | None = None):
         self.layout, self.seed = layout, seed
         for n in [*sets, *(corrupted or {})]:
@@ -74,13 +77,15 @@ class PairedDataset(torch.utils.data.Dataset):
         for n, s in [*self.sets.items(), *self.corrupted.items()]:
             want = (layout[n].channels, layout.size, layout.size)
             if tuple(s.images.shape[1:]) != want:
-                raise LayoutError(f"ImageSet {n!r}: expected items of shape {list(want)}, got {list(s.images.shape[1:])}")
+                raise LayoutError(f"ImageSet {n!r}: expected items of shape {list(want)}, "
+                                  f"got {list(s.images.shape[1:])}")
         self.anchor = anchor or layout.names[0]
         n_cls = len(self.sets[self.anchor].classes)
         self.class_map = {n: list((class_map or {}).get(n, range(n_cls))) for n in layout.names}
         for n, cmap in self.class_map.items():
             if len(cmap) != n_cls or max(cmap) >= len(self.sets[n].classes):
-                raise LayoutError(f"class_map[{n!r}] must map {n_cls} anchor classes into {len(self.sets[n].classes)} classes of {n!r}")
+                raise LayoutError(f"class_map[{n!r}] must map {n_cls} anchor classes "
+                                  f"into {len(self.sets[n].classes)} classes of {n!r}")
         self._pools = {n: s.by_class() for n, s in self.sets.items()}
         self._cpools = {n: s.by_class() for n, s in self.corrupted.items()}
         for n, pools in [*self._pools.items(), *self._cpools.items()]:
@@ -98,7 +103,8 @@ class PairedDataset(torch.utils.data.Dataset):
         "Re-draw every partner (and corrupted partner), deterministically from `(seed, epoch)`."
         self.epoch = epoch
         rng, rng_c = np.random.default_rng([self.seed, epoch]), np.random.default_rng([self.seed, epoch, 1])
-        self.partners = {n: np.arange(len(self)) if n == self.anchor else self._draw(self._pools[n], n, rng) for n in self.layout.names}
+        self.partners = {n: np.arange(len(self)) if n == self.anchor else self._draw(self._pools[n], n, rng)
+                         for n in self.layout.names}
         self.corrupt_partners = {n: self._draw(self._cpools[n], n, rng_c) for n in self.corrupted}
 
     def _draw(self, pools, n, rng) -> np.ndarray:
@@ -111,8 +117,8 @@ class PairedDataset(torch.utils.data.Dataset):
         return idx
 
     def get_batch(self, idx, corrupted: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """The joint batch `[B, C, H, W]` in [-1, 1] and anchor classes `[B]` (vectorised, no per-item loop); `corrupted`:
-        the modalities that have a corrupted bank show their corrupted partner instead."""
+        """The joint batch `[B, C, H, W]` in [-1, 1] and anchor classes `[B]` (vectorised, no per-item loop);
+        `corrupted`: the modalities that have a corrupted bank show their corrupted partner instead."""
         idx = np.asarray(idx)
         parts = [to_float(self.corrupted[n].images[self.corrupt_partners[n][idx]] if corrupted and n in self.corrupted
                           else self.sets[n].images[self.partners[n][idx]]) for n in self.layout.names]
@@ -167,7 +173,8 @@ def render_scene(k: int, rng: np.random.Generator, size: int = 32) -> np.ndarray
     from PIL import Image, ImageDraw
     S = 4 * size                                                       # draw large, downsample: anti-aliasing
     bg = tuple(int(255 * c) for c in colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, .4), rng.uniform(.05, .4)))
-    fg = tuple(int(255 * c) for c in colorsys.hsv_to_rgb((k / 10 + rng.uniform(-.03, .03)) % 1, rng.uniform(.65, 1), rng.uniform(.8, 1)))
+    fg = tuple(int(255 * c) for c in colorsys.hsv_to_rgb((k / 10 + rng.uniform(-.03, .03)) % 1, rng.uniform(.65, 1),
+                                                         rng.uniform(.8, 1)))
     img = Image.new('RGB', (S, S), bg); d = ImageDraw.Draw(img)
     r = rng.uniform(.22, .36) * S                                      # half-size of the shape
     cx, cy = rng.uniform(r + 4, S - r - 4, size=2)
@@ -175,12 +182,15 @@ def render_scene(k: int, rng: np.random.Generator, size: int = 32) -> np.ndarray
     if k == 0: d.ellipse(box, fill=fg)
     elif k == 1: d.rectangle(box, fill=fg)
     elif k == 2: d.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=fg)
-    elif k == 3: d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=fg); d.rectangle([cx - r, cy - w, cx + r, cy + w], fill=fg)
+    elif k == 3:
+        d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=fg); d.rectangle([cx - r, cy - w, cx + r, cy + w], fill=fg)
     elif k == 4: d.ellipse(box, outline=fg, width=w)
     elif k == 5:
         for j in (-1, 0, 1): d.rectangle([cx - r, cy + j * 0.7 * r - w / 2, cx + r, cy + j * 0.7 * r + w / 2], fill=fg)
     elif k == 6: d.polygon([(cx, cy - r), (cx + r, cy), (cx, cy + r), (cx - r, cy)], fill=fg)
-    elif k == 7: d.line([(cx - r, cy - r), (cx + r, cy + r)], fill=fg, width=w); d.line([(cx - r, cy + r), (cx + r, cy - r)], fill=fg, width=w)
+    elif k == 7:
+        d.line([(cx - r, cy - r), (cx + r, cy + r)], fill=fg, width=w)
+        d.line([(cx - r, cy + r), (cx + r, cy - r)], fill=fg, width=w)
     elif k == 8:
         q = r / 2
         d.ellipse([cx - r, cy - q, cx, cy + q], fill=fg); d.ellipse([cx, cy - q, cx + r, cy + q], fill=fg)
@@ -204,7 +214,8 @@ def demo_sets(split: str = 'train', n_per_class: int = 200, seed: int = 0) -> di
     "The three demo modalities for `split` ('train' or 'heldout'); held-out renders use another seed."
     if split not in ('train', 'heldout'): raise ValueError(f"unknown split {split!r}; choose 'train' or 'heldout'")
     s = seed if split == 'train' else seed + 1000
-    return {'digit': make_digits(split), 'word': make_rendered('word', n_per_class, s), 'scene': make_rendered('scene', n_per_class, s)}
+    return {'digit': make_digits(split), 'word': make_rendered('word', n_per_class, s),
+            'scene': make_rendered('scene', n_per_class, s)}
 
 # %% ../nbs/01_data.ipynb #c012c
 def demo_dataset(split: str = 'train', n_per_class: int = 200, seed: int = 0) -> PairedDataset:
@@ -227,7 +238,8 @@ def show_batch(layout: Layout, x: torch.Tensor, n: int | None = None, titles: Se
     axs = fig.subplots(layout.M, n, squeeze=False)
     for i, name in enumerate(layout.names):
         for j in range(n):
-            a = axs[i, j]; a.imshow(modality_image(parts[name][j]), cmap='gray', vmin=0, vmax=1); a.set_xticks([]); a.set_yticks([])
+            a = axs[i, j]; a.imshow(modality_image(parts[name][j]), cmap='gray', vmin=0, vmax=1)
+            a.set_xticks([]); a.set_yticks([])
             if j == 0: a.set_ylabel((row_labels or layout.names)[i], fontsize=8)
             if i == 0 and titles is not None: a.set_title(titles[j], fontsize=7)
     return fig
@@ -250,7 +262,8 @@ def occlusion_mask(x: torch.Tensor, level: float, generator: torch.Generator | N
 
 # %% ../nbs/01_data.ipynb #c016c
 def corrupt_occlude(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    "Set a random square covering a fraction `level` of each image to −1 (the square of `occlusion_mask` with the same generator)."
+    """Set a random square covering a fraction `level` of each image to −1 (the square of `occlusion_mask` with the same
+    generator)."""
     return torch.where(occlusion_mask(x, level, generator).to(x.device), x, torch.full_like(x, -1.))
 
 # %% ../nbs/01_data.ipynb #c016d
@@ -262,7 +275,8 @@ def typo(word: str, n: int, rng: np.random.Generator) -> str:
     return ''.join(w)
 
 # %% ../nbs/01_data.ipynb #c016e
-def typo_words(labels, n_typos: int, seed: int = 0, classes: Sequence[str] = DEMO_CLASSES, size: int = 32) -> torch.Tensor:
+def typo_words(labels, n_typos: int, seed: int = 0, classes: Sequence[str] = DEMO_CLASSES,
+               size: int = 32) -> torch.Tensor:
     "Rendered class names with `n_typos` typos each: `[len(labels), 1, size, size]` in [-1, 1]."
     rng = np.random.default_rng([seed, n_typos])
     imgs = np.stack([render_word(typo(classes[int(k)], n_typos, rng), rng, size)[None] for k in labels])

@@ -16,9 +16,10 @@ from .layout import Layout, LayoutError
 from .data import ImageSet, DEMO_CLASSES, demo_layout, demo_sets, modality_image, corrupt_noise, balanced_indices
 from .networks import UNetConfig
 from .io import CheckpointError, atomic_save
-from .training import load_model, build_model, model_config, pretrained_path
-from .metrics import Classifier, load_classifier, save_classifier, train_or_load_classifiers
-from .sampling import conditional_sample, SAMPLERS, STRATEGIES
+from .checkpoint import load_model, build_model, model_config, pretrained_path
+from .classifiers import Classifier, load_classifier, save_classifier, train_or_load_classifiers
+from .sampling import SAMPLERS, SAMPLER, STEPS
+from .conditioning import conditional_sample, STRATEGIES
 
 # %% auto #0
 __all__ = ['CHECKPOINT_ENV', 'CLASSIFIERS_ENV', 'DEMO_STRATEGIES', 'SOURCES', 'repo_root', 'demo_candidates', 'find_checkpoint',
@@ -36,8 +37,10 @@ def repo_root() -> Path:
 
 # %% ../nbs/10_demo_app.ipynb #c006b
 def demo_candidates() -> list[Path]:
-    "Default checkpoints, best first: the `make reproduce` output (working directory, then source checkout), then the shipped weights."
-    runs = [Path.cwd() / 'outputs' / 'demo' / 'checkpoints' / 'last.pt', repo_root() / 'outputs' / 'demo' / 'checkpoints' / 'last.pt']
+    """Default checkpoints, best first: the `make reproduce` output (working directory, then source checkout), then the
+    shipped weights."""
+    runs = [Path.cwd() / 'outputs' / 'demo' / 'checkpoints' / 'last.pt',
+            repo_root() / 'outputs' / 'demo' / 'checkpoints' / 'last.pt']
     return list(dict.fromkeys([p.resolve() for p in runs] + [pretrained_path('demo')]))
 
 # %% ../nbs/10_demo_app.ipynb #c006c
@@ -50,16 +53,20 @@ def find_checkpoint(path: str | Path | None = None) -> Path:
             return p.resolve()
     for p in demo_candidates():
         if p.is_file(): return p
-    raise CheckpointError(f"no demo checkpoint: run `make reproduce`, or set {CHECKPOINT_ENV}; looked for {[str(p) for p in demo_candidates()]}")
+    raise CheckpointError(f"no demo checkpoint: run `make reproduce`, or set {CHECKPOINT_ENV}; "
+                          f"looked for {[str(p) for p in demo_candidates()]}")
 
 # %% ../nbs/10_demo_app.ipynb #c009
 def find_classifiers(checkpoint: str | Path, names: Sequence[str], path: str | Path | None = None) -> Path | None:
-    "A folder with `<name>.pt` and `<name>.json` for every modality: `path`, `$MJDIFF_DEMO_CLASSIFIERS`, `<run>/classifiers/` or `<checkpoint stem>_classifiers/`."
+    """A folder with `<name>.pt` and `<name>.json` for every modality: `path`, `$MJDIFF_DEMO_CLASSIFIERS`,
+    `<run>/classifiers/` or `<checkpoint stem>_classifiers/`."""
     def complete(d: Path) -> bool: return all((d / f'{n}.pt').is_file() and (d / f'{n}.json').is_file() for n in names)
     for given, origin in ((path, 'argument'), (os.environ.get(CLASSIFIERS_ENV), CLASSIFIERS_ENV)):
         if given:
             d = Path(given).expanduser()
-            if not complete(d): raise CheckpointError(f"classifier folder {d} (from {origin}) needs <name>.pt and <name>.json for each of {list(names)}")
+            if not complete(d):
+                raise CheckpointError(f"classifier folder {d} (from {origin}) needs <name>.pt and <name>.json "
+                                      f"for each of {list(names)}")
             return d
     ck = Path(checkpoint)
     for d in (ck.parent.parent / 'classifiers', ck.parent / f'{ck.stem}_classifiers'):
@@ -67,22 +74,29 @@ def find_classifiers(checkpoint: str | Path, names: Sequence[str], path: str | P
     return None
 
 # %% ../nbs/10_demo_app.ipynb #c009b
-def heldout_examples(layout: Layout, run_dir: str | Path | None = None, n_per_class: int = 20, seed: int = 0) -> tuple[dict[str, ImageSet], str]:
-    "`({modality: held-out ImageSet}, where they came from)`: the run's held-out split if `run_dir` has a `run_config.json`, else demo data for the demo layout."
+def heldout_examples(layout: Layout, run_dir: str | Path | None = None, n_per_class: int = 20,
+                     seed: int = 0) -> tuple[dict[str, ImageSet], str]:
+    """`({modality: held-out ImageSet}, where they came from)`: the run's held-out split if `run_dir` has a
+    `run_config.json`, else demo data for the demo layout."""
     rc = Path(run_dir) / 'run_config.json' if run_dir else None
     sets, origin = {}, 'none (draw a condition)'
     if rc is not None and rc.is_file():
         cfg = json.loads(rc.read_text())
         try:
-            if cfg.get('dataset', 'demo') == 'demo': sets = demo_sets('heldout', int(cfg.get('n_per_class', n_per_class)), int(cfg.get('seed', seed)))
+            if cfg.get('dataset', 'demo') == 'demo':
+                sets = demo_sets('heldout', int(cfg.get('n_per_class', n_per_class)), int(cfg.get('seed', seed)))
             else:
-                from mjdiff.pipeline import resolve_config, run_sets
+                from mjdiff.stages import run_sets
+                from mjdiff.presets import resolve_config
                 sets = run_sets(resolve_config(cfg['preset'], cfg.get('overrides')), 'heldout')[1]
             origin = f'held-out split of the run ({rc})'
-        except Exception as e: origin = f'none: the run\'s held-out data could not be loaded ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""})'
+        except Exception as e:
+            origin = (f'none: the run\'s held-out data could not be loaded '
+                      f'({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ""})')
     elif layout == demo_layout():
         sets, origin = demo_sets('heldout', n_per_class, seed), f'rendered demo held-out data ({n_per_class} per class)'
-    keep = {n: s for n, s in sets.items() if n in layout.names and s.images.shape[1:] == (layout[n].channels, layout.size, layout.size)}
+    keep = {n: s for n, s in sets.items()
+            if n in layout.names and s.images.shape[1:] == (layout[n].channels, layout.size, layout.size)}
     return keep, origin
 
 # %% ../nbs/10_demo_app.ipynb #c011
@@ -109,8 +123,10 @@ class Demo:
 
 # %% ../nbs/10_demo_app.ipynb #c011b
 def load_demo(path: str | Path | None = None, classifiers: str | Path | None = None, *, train_missing: bool = True,
-              clf_epochs: int = 8, n_per_class: int = 20, cache_dir: str | Path | None = None, verbose: bool = True) -> Demo:
-    "Load the denoiser (`find_checkpoint(path)`), its classifiers (`find_classifiers`, else trained once for the demo layout) and held-out examples."
+              clf_epochs: int = 8, n_per_class: int = 20, cache_dir: str | Path | None = None,
+              verbose: bool = True) -> Demo:
+    """Load the denoiser (`find_checkpoint(path)`), its classifiers (`find_classifiers`, else trained once for the demo
+    layout) and held-out examples."""
     ck = find_checkpoint(path)
     D = load_model(ck).eval()
     lay, notes = D.layout, [f'checkpoint: {ck}']
@@ -122,13 +138,18 @@ def load_demo(path: str | Path | None = None, classifiers: str | Path | None = N
         clfs = {n: load_classifier(cdir / f'{n}.pt') for n in lay.names}; notes.append(f'classifiers: {cdir}')
     elif train_missing and lay == demo_layout():
         cache = Path(cache_dir or os.environ.get('MJDIFF_CACHE') or Path.home() / '.cache' / 'mjdiff') / 'demo'
-        if verbose: print(f"no classifiers beside {ck}: training them on the demo data once (cached in {cache / 'classifiers'})", flush=True)
-        clfs, _ = train_or_load_classifiers(demo_sets('train'), demo_sets('heldout'), cache, epochs=clf_epochs, verbose=verbose)
+        if verbose:
+            print(f"no classifiers beside {ck}: training them on the demo data once "
+                  f"(cached in {cache / 'classifiers'})",
+                  flush=True)
+        clfs, _ = train_or_load_classifiers(demo_sets('train'), demo_sets('heldout'), cache, epochs=clf_epochs,
+                                            verbose=verbose)
         notes.append(f'classifiers: {cache / "classifiers"} (trained on the demo data)')
     else: notes.append('classifiers: none (no predicted classes)')
     for n in list(clfs):
         if clfs[n].in_channels != lay[n].channels:
-            notes.append(f'classifier {n!r} dropped: it takes {clfs[n].in_channels} channel(s), the modality has {lay[n].channels}'); del clfs[n]
+            notes.append(f'classifier {n!r} dropped: it takes {clfs[n].in_channels} channel(s), '
+                         f'the modality has {lay[n].channels}'); del clfs[n]
         else: clfs[n].eval()
     classes = {}
     for n in lay.names:
@@ -139,21 +160,27 @@ def load_demo(path: str | Path | None = None, classifiers: str | Path | None = N
 
 # %% ../nbs/10_demo_app.ipynb #c013
 def write_test_demo(out: str | Path, layout: Layout | None = None, seed: int = 0) -> Path:
-    "An untrained tiny denoiser (`out/checkpoints/last.pt`) and untrained classifiers (`out/classifiers/`), for tests of the demo; returns the checkpoint path."
+    """An untrained tiny denoiser (`out/checkpoints/last.pt`) and untrained classifiers (`out/classifiers/`), for tests
+    of the demo; returns the checkpoint path."""
     out, layout = Path(out), layout or demo_layout()
     torch.manual_seed(seed)
-    D = build_model(layout, UNetConfig(model_channels=8, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0))
+    D = build_model(layout, UNetConfig(model_channels=8, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(),
+                                       dropout=0.0))
     sd = D.state_dict()
-    atomic_save({'step': 0, 'model': sd, 'ema': sd, 'config': {'model': model_config(D)}}, out / 'checkpoints' / 'last.pt')
+    atomic_save({'step': 0, 'model': sd, 'ema': sd, 'config': {'model': model_config(D)}},
+                out / 'checkpoints' / 'last.pt')
     for m in layout.modalities:
-        save_classifier(Classifier(m.channels, 10, width=8, feat_dim=16).eval(), out / 'classifiers' / f'{m.name}.pt', {'note': 'untrained, for tests'})
+        save_classifier(Classifier(m.channels, 10, width=8, feat_dim=16).eval(), out / 'classifiers' / f'{m.name}.pt',
+                        {'note': 'untrained, for tests'})
     return out / 'checkpoints' / 'last.pt'
 
 # %% ../nbs/10_demo_app.ipynb #c017
 def grid_to_image(grid, channels: int = 1, size: int = 32) -> torch.Tensor:
-    "A drawing, bool or 0/1 `[g, g]` (True = ink), as an image `[1, channels, size, size]` in [-1, 1] (bilinear upsampling)."
+    """A drawing, bool or 0/1 `[g, g]` (True = ink), as an image `[1, channels, size, size]` in [-1, 1] (bilinear
+    upsampling)."""
     g = torch.as_tensor(np.asarray(grid, dtype=np.float32))
-    if g.ndim != 2 or g.shape[0] != g.shape[1]: raise LayoutError(f"a drawing must be a square [g, g] grid, got shape {list(g.shape)}")
+    if g.ndim != 2 or g.shape[0] != g.shape[1]:
+        raise LayoutError(f"a drawing must be a square [g, g] grid, got shape {list(g.shape)}")
     x = F.interpolate(g[None, None], size=(size, size), mode='bilinear', align_corners=False).clamp(0, 1)
     return (x * 2 - 1).expand(1, channels, size, size).contiguous()
 
@@ -167,7 +194,8 @@ def image_to_grid(x: torch.Tensor, g: int = 16) -> np.ndarray:
 
 # %% ../nbs/10_demo_app.ipynb #c017c
 def paint(grid: np.ndarray, i: int, j: int, brush: int = 1, ink: bool = True) -> np.ndarray:
-    "Set the `brush`×`brush` block of `grid` whose top-left cell is (`i`, `j`) to `ink` (clipped at the border), in place; returns `grid`."
+    """Set the `brush`×`brush` block of `grid` whose top-left cell is (`i`, `j`) to `ink` (clipped at the border), in
+    place; returns `grid`."""
     grid[max(i, 0):i + brush, max(j, 0):j + brush] = ink
     return grid
 
@@ -177,7 +205,8 @@ SOURCES = ('example', 'drawing')
 
 @dataclass
 class DemoState:
-    "Every control of the demo: the condition (a held-out example or a drawing of `modality`) and how to sample the rest."
+    """Every control of the demo: the condition (a held-out example or a drawing of `modality`) and how to sample the
+    rest."""
     modality: str = 'digit'
     source: str = 'example'          # 'example' or 'drawing'
     example: int = 0                 # index into the held-out set of `modality`
@@ -186,9 +215,9 @@ class DemoState:
     w: float = 2.0                   # guidance weight (strategy 'guidance' only)
     noise: float = 0.0               # std s of the Gaussian noise on the condition (pixel scale [-1, 1])
     inform: bool = True              # tell the sampler s (exact/guidance): σ_A starts at s instead of 0
-    steps: int = 18
+    steps: int = STEPS               # sampling steps
     n: int = 4                       # samples drawn for the one condition
-    sampler: str = 'heun'
+    sampler: str = SAMPLER           # a name of mjdiff.sampling.SAMPLERS
     seed: int = 0
 
 # %% ../nbs/10_demo_app.ipynb #c022b
@@ -199,7 +228,8 @@ def check_state(demo: Demo, s: DemoState) -> DemoState:
     if s.source == 'example':
         ex = demo.examples.get(s.modality)
         if ex is None: raise ValueError(f"no held-out examples of {s.modality!r} here: draw the condition instead")
-        if not 0 <= s.example < len(ex): raise ValueError(f"example {s.example} out of range: {s.modality!r} has {len(ex)} held-out examples")
+        if not 0 <= s.example < len(ex):
+            raise ValueError(f"example {s.example} out of range: {s.modality!r} has {len(ex)} held-out examples")
     elif s.grid is None: raise ValueError("source 'drawing' needs a grid")
     if s.strategy not in STRATEGIES: raise ValueError(f"unknown strategy {s.strategy!r}; choose one of {STRATEGIES}")
     if s.sampler not in SAMPLERS: raise ValueError(f"unknown sampler {s.sampler!r}; choose one of {sorted(SAMPLERS)}")
@@ -247,14 +277,16 @@ def classify(demo: Demo, name: str, x: torch.Tensor) -> tuple[np.ndarray, np.nda
 
 # %% ../nbs/10_demo_app.ipynb #c025c
 def generate_from(demo: Demo, s: DemoState) -> DemoResult:
-    "Sample all modalities given the condition of `s` (observed with noise std `s.noise`) with `s.strategy`; classify every modality."
+    """Sample all modalities given the condition of `s` (observed with noise std `s.noise`) with `s.strategy`; classify
+    every modality."""
     x_A, label = condition_from(demo, s)
     g = torch.Generator().manual_seed(int(s.seed))
     y = corrupt_noise(x_A, float(s.noise), g) if s.noise > 0 else x_A
     told = s.noise > 0 and s.inform and s.strategy in ('exact', 'guidance')
     t0 = time.time()
     with torch.no_grad():
-        x = conditional_sample(demo.D, {s.modality: y.expand(s.n, -1, -1, -1)}, strategy=s.strategy, sampler=SAMPLERS[s.sampler],
+        x = conditional_sample(demo.D, {s.modality: y.expand(s.n, -1, -1, -1)}, strategy=s.strategy,
+                               sampler=SAMPLERS[s.sampler],
                                steps=int(s.steps), w=float(s.w) if s.strategy == 'guidance' else 0.,
                                noise_levels={s.modality: float(s.noise)} if told else None, generator=g,
                                check_range=s.noise == 0)                     # a noisy condition leaves [-1, 1]
@@ -288,7 +320,8 @@ def image_png(x: torch.Tensor, scale: int = 3) -> bytes:
 
 # %% ../nbs/10_demo_app.ipynb #c029d
 def render_predictions(demo: Demo, r: DemoResult, scale: int = 3) -> bytes:
-    "The result as one PNG: rows = modalities; column 0 = the condition as observed, then one column per sample; every image captioned with its predicted class."
+    """The result as one PNG: rows = modalities; column 0 = the condition as observed, then one column per sample; every
+    image captioned with its predicted class."""
     from PIL import Image, ImageDraw
     lay, s = demo.layout, r.state
     tile, cap, left, top = lay.size * scale, 30, 64, 22
@@ -305,7 +338,8 @@ def render_predictions(demo: Demo, r: DemoResult, scale: int = 3) -> bytes:
             img.paste(modality_tile(r.condition[0], scale), (left, y0))
             true = f"true {demo.class_name(name, r.label)}" if r.label is not None else 'drawing'
             pred = 'pred ' + caption(name, *r.cond_pred) if r.cond_pred else ''
-            d.text((left, y0 + tile + 2), true, fill='black', font=font); d.text((left, y0 + tile + 15), pred, fill='#444', font=font)
+            d.text((left, y0 + tile + 2), true, fill='black', font=font)
+            d.text((left, y0 + tile + 15), pred, fill='#444', font=font)
         for j in range(len(r.x)):
             x0 = left + (j + 1) * (tile + 6)
             img.paste(modality_tile(parts[name][j], scale), (x0, y0))
@@ -316,15 +350,21 @@ def render_predictions(demo: Demo, r: DemoResult, scale: int = 3) -> bytes:
 
 # %% ../nbs/10_demo_app.ipynb #c029e
 def summarize(demo: Demo, r: DemoResult) -> str:
-    "One line: what was sampled, how long it took, and each generated modality's predicted classes and coherence with the condition."
+    """One line: what was sampled, how long it took, and each generated modality's predicted classes and coherence with
+    the condition."""
     s = r.state
-    how = s.strategy + (f" w={s.w:g}" if s.strategy == 'guidance' else '') + (f", s={s.noise:g}" + ('' if s.inform and s.strategy in ('exact', 'guidance') else ' (not told)') if s.noise > 0 else '')
+    how = s.strategy + (f" w={s.w:g}" if s.strategy == 'guidance' else '') + (
+        f", s={s.noise:g}" + ('' if s.inform and s.strategy in ('exact', 'guidance') else ' (not told)')
+        if s.noise > 0 else '')
     target = r.label if r.label is not None else (r.cond_pred[0] if r.cond_pred else None)
-    out = [f"{len(r.x)} sample{'' if len(r.x) == 1 else 's'} given {s.modality} ({how}; {s.sampler}, {s.steps} steps) in {r.seconds:.1f} s"]
+    out = [f"{len(r.x)} sample{'' if len(r.x) == 1 else 's'} given {s.modality} "
+           f"({how}; {s.sampler}, {s.steps} steps) in {r.seconds:.1f} s"]
     for name in demo.layout.names:
         if name == s.modality or name not in r.preds: continue
         ks, counts = np.unique(r.preds[name], return_counts=True)
-        seen = ', '.join(f"{demo.class_name(name, int(k))}×{c}" for k, c in sorted(zip(ks, counts), key=lambda t: -t[1]))
-        coh = f" — {float((r.preds[name] == target).mean()):.0%} {demo.class_name(name, target)}" if target is not None else ''
+        seen = ', '.join(f"{demo.class_name(name, int(k))}×{c}"
+                         for k, c in sorted(zip(ks, counts), key=lambda t: -t[1]))
+        coh = (f" — {float((r.preds[name] == target).mean()):.0%} {demo.class_name(name, target)}"
+               if target is not None else '')
         out.append(f"{name}: {seen}{coh}")
     return '; '.join(out)

@@ -30,7 +30,8 @@ class NoiseConfig:
     sigma_data: float = 0.5
     sigma_min: float = 0.002
     sigma_max: float = 80.0
-    P_mean: float = -1.2              # training σ density ln σ ~ N(P_mean, P_std²) of every noisy modality (EDM's CIFAR-10 values)
+    # training σ density ln σ ~ N(P_mean, P_std²) of every noisy modality (EDM's CIFAR-10 values)
+    P_mean: float = -1.2
     P_std: float = 1.2                # its spread
 
 # %% ../nbs/03_diffusion.ipynb #c007
@@ -43,14 +44,17 @@ def precond_coefficients(sigma: torch.Tensor, sigma_data: float = 0.5):
 
 # %% ../nbs/03_diffusion.ipynb #c007a
 def pixel_sigma(layout: Layout, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
-    "Noise level of every channel `[B, C, 1, 1]` from `sigma [B, M]`, or of every pixel `[B, C, H, W]` with 0 on the observed pixels `known`."
+    """Noise level of every channel `[B, C, 1, 1]` from `sigma [B, M]`, or of every pixel `[B, C, H, W]` with 0 on the
+    observed pixels `known`."""
     s = layout.channel_sigma(sigma)
     return s if known is None else torch.where(known.to(s.device), torch.zeros((), dtype=s.dtype, device=s.device), s)
 
 # %% ../nbs/03_diffusion.ipynb #c007b
 class Precond(nn.Module):
-    "Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)` with a mask input)."
-    max_batch: int | None = 32   # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below; None: never)
+    """Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)`
+    with a mask input)."""
+    # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below; None: never)
+    max_batch: int | None = 32
 
     def __init__(self, net: nn.Module, layout: Layout, noise: NoiseConfig | None = None):
         super().__init__()
@@ -65,25 +69,30 @@ class Precond(nn.Module):
         self.layout.validate(x, check_range=False)                              # shape only: x may be noisy
         sigma = torch.as_tensor(sigma, device=x.device).to(torch.float32)
         if sigma.ndim < 2:
-            if sigma.numel() not in (1, x.shape[0]): raise LayoutError(f"a flat sigma must hold 1 value or one per example ({x.shape[0]}), got {sigma.numel()}")
+            if sigma.numel() not in (1, x.shape[0]):
+                raise LayoutError(f"a flat sigma must hold 1 value or one per example ({x.shape[0]}), "
+                                  f"got {sigma.numel()}")
             sigma = sigma.reshape(-1, 1).expand(x.shape[0], self.layout.M)
         if sigma.shape != (x.shape[0], self.layout.M):
-            raise LayoutError(f"sigma must be [{x.shape[0]}, {self.layout.M}] (one per modality), got {list(sigma.shape)}")
+            raise LayoutError(f"sigma must be [{x.shape[0]}, {self.layout.M}] (one per modality), "
+                              f"got {list(sigma.shape)}")
         if known is not None and not self.pixel_known:
-            raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): a partly observed condition needs replacement")
+            raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): "
+                             "a partly observed condition needs replacement")
         B, k = x.shape[0], self.max_batch
         if known is not None and (known.ndim != 4 or known.shape[0] not in (1, B)):
             raise LayoutError(f"known (observed pixels) must be [1 or {B}, C, H, W], got {list(known.shape)}")
-        if k and B > k and x.device.type == 'cpu' and not torch.is_grad_enabled():   # same values, without the page faults of huge tensors
+        # same values, without the page faults of huge tensors
+        if k and B > k and x.device.type == 'cpu' and not torch.is_grad_enabled():
             part = lambda t, i: t if t is None or t.shape[0] == 1 else t[i:i + k]
             return torch.cat([self._denoise(x[i:i + k], sigma[i:i + k], part(known, i)) for i in range(0, B, k)])
         return self._denoise(x, sigma, known)
 
     def _denoise(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None) -> torch.Tensor:
-        s = pixel_sigma(self.layout, sigma, known)                             # [B, C, 1, 1], or [B, C, H, W] with 0 on observed pixels
+        s = pixel_sigma(self.layout, sigma, known)             # [B, C, 1, 1], or [B, C, H, W] with 0 on observed pixels
         c_skip, c_out, c_in = precond_coefficients(s, self.noise.sigma_data)
         c_noise = sigma.clamp(min=self.noise.sigma_min).log() / 4               # [B, M], finite
-        extra = ((s == 0).expand_as(x),) if self.pixel_known else ()            # the map of observed pixels, whole known modalities included
+        extra = ((s == 0).expand_as(x),) if self.pixel_known else ()  # the map of observed pixels, known modalities too
         F_x = self.net((c_in * x).to(torch.float32), c_noise, sigma == 0, *extra)
         return c_skip * x + c_out * F_x.to(torch.float32)
 
@@ -105,7 +114,8 @@ def sample_sigma(batch: int, M: int, mode: str = 'per_modality', noise: NoiseCon
         sigma = torch.full((batch, M), noise.sigma_max, device=device)
         return sigma.scatter(1, pick[:, None], own.gather(1, pick[:, None]))
     u = torch.rand(batch, M, **g)
-    sigma = torch.where(u < p_known, torch.zeros_like(own), torch.where(u < p_known + p_absent, torch.full_like(own, noise.sigma_max), own))
+    sigma = torch.where(u < p_known, torch.zeros_like(own),
+                        torch.where(u < p_known + p_absent, torch.full_like(own, noise.sigma_max), own))
     # at least one modality per example is genuinely noisy: re-draw one at random where none is
     none_noisy = ~((sigma > 0) & (sigma < noise.sigma_max)).any(1)
     pick = torch.randint(0, M, (batch,), **g)
@@ -118,17 +128,20 @@ def sample_sigma(batch: int, M: int, mode: str = 'per_modality', noise: NoiseCon
 def add_noise(x: torch.Tensor, sigma: torch.Tensor, layout: Layout, generator: torch.Generator | None = None,
               known: torch.Tensor | None = None) -> torch.Tensor:
     "x_σ = x + σ_m ε on the channels of each modality m (none on the observed pixels `known`)."
-    eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if generator is not None else torch.randn_like(x)
+    eps = (torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if generator is not None
+           else torch.randn_like(x))
     return x + pixel_sigma(layout, sigma, known).to(x.dtype) * eps
 
 # %% ../nbs/03_diffusion.ipynb #c014b
 def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: float = 0.5,
-             generator: torch.Generator | None = None, eps: torch.Tensor | None = None, known: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities and on observed pixels `known`
-    `[B, C, H, W]` (kept clean; for a denoiser with a mask input). `eps`: the noise, if drawn by the caller."""
+             generator: torch.Generator | None = None, eps: torch.Tensor | None = None,
+             known: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-element weighted denoising loss `[B, C, H, W]`; zero on known (σ = 0) modalities and on observed pixels
+    `known` `[B, C, H, W]` (kept clean; for a denoiser with a mask input). `eps`: the noise, if drawn by the caller."""
     layout = D.layout
     s = pixel_sigma(layout, sigma, known).to(x.device)
-    weight = torch.where(s > 0, (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2, torch.zeros_like(s))
+    weight = torch.where(s > 0, (s ** 2 + sigma_data ** 2) / (s.clamp(min=1e-12) * sigma_data) ** 2,
+                         torch.zeros_like(s))
     x_noisy = add_noise(x, sigma.to(x.device), layout, generator, known) if eps is None else x + s.to(x.dtype) * eps
     denoised = D(x_noisy, sigma.to(x.device)) if known is None else D(x_noisy, sigma.to(x.device), known)
     return weight * (denoised - x) ** 2
@@ -136,10 +149,12 @@ def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: floa
 # %% ../nbs/03_diffusion.ipynb #c016b
 LOSS_BALANCES = ('channels', 'modalities')
 
-def reduce_loss(loss: torch.Tensor, sigma: torch.Tensor, layout: Layout, balance: str = 'channels', min_snr: float = 0.0,
+def reduce_loss(loss: torch.Tensor, sigma: torch.Tensor, layout: Layout, balance: str = 'channels',
+                min_snr: float = 0.0,
                 sigma_data: float = 0.5) -> torch.Tensor:
     "The batch loss from `edm_loss`'s per-element `loss` `[B, C, H, W]` at noise levels `sigma` `[B, M]` (see above)."
-    if balance not in LOSS_BALANCES: raise ValueError(f"unknown loss balance {balance!r}; choose one of {LOSS_BALANCES}")
+    if balance not in LOSS_BALANCES:
+        raise ValueError(f"unknown loss balance {balance!r}; choose one of {LOSS_BALANCES}")
     if balance == 'channels' and not min_snr: return loss.mean()
     s = layout.channel_sigma(sigma).to(loss.device)
     if min_snr:
@@ -152,7 +167,8 @@ def reduce_loss(loss: torch.Tensor, sigma: torch.Tensor, layout: Layout, balance
 
 # %% ../nbs/03_diffusion.ipynb #c018
 class GaussianDenoiser(nn.Module):
-    "Exact `D(x, sigma, known=None)` for data `N(mu, Sigma)` over the flattened `[C, H, W]` of `layout` (float64 inside)."
+    """Exact `D(x, sigma, known=None)` for data `N(mu, Sigma)` over the flattened `[C, H, W]` of `layout` (float64
+    inside)."""
     pixel_known = True
     def __init__(self, layout: Layout, mu: torch.Tensor, Sigma: torch.Tensor):
         super().__init__()
@@ -162,7 +178,8 @@ class GaussianDenoiser(nn.Module):
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
         B = x.shape[0]
-        s2 = (pixel_sigma(self.layout, sigma.double(), known).expand(B, *self.shape) ** 2).reshape(B, -1)  # [B, d]; 0 where observed
+        # [B, d]; 0 where observed
+        s2 = (pixel_sigma(self.layout, sigma.double(), known).expand(B, *self.shape) ** 2).reshape(B, -1)
         r = x.double().reshape(B, -1) - self.mu
         K = self.Sigma + torch.diag_embed(s2)                                                       # [B, d, d]
         out = x.double().reshape(B, -1) - s2 * torch.linalg.solve(K, r.unsqueeze(-1)).squeeze(-1)

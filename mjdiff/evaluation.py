@@ -4,17 +4,20 @@
 
 # %% ../nbs/08b_evaluation.ipynb #72d3cac6
 from __future__ import annotations
-import csv, json, math, os, time
-from dataclasses import dataclass, asdict
+import csv, math, time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
-from .layout import Layout, LayoutError
+from .layout import Layout
 from .data import ImageSet, PairedDataset, to_float, balanced_indices
-from .sampling import conditional_sample, joint_sample, noise_config, sample_heun
-from .metrics import predict, conditional_coherence, joint_coherence, class_balance
+from .sampling import noise_config, sample_heun
+from .conditioning import conditional_sample, joint_sample
+from .metrics import conditional_coherence, joint_coherence, class_balance
+from .classifiers import predict
 from .latent import bottleneck_features, linear_probe
+from .training import truncate_log
 
 # %% auto #0
 __all__ = ['translate_labels', 'cross_modal_samples', 'pairwise_coherence', 'Probe', 'other_class_partner', 'make_probe',
@@ -36,19 +39,22 @@ def cross_modal_samples(denoiser, held_sets: dict, n: int, seed: int = 0, device
         idx = balanced_indices(held.labels, n, seed)
         cond = to_float(held.images[idx]).to(device or 'cpu')
         g = torch.Generator(device or 'cpu').manual_seed(seed)
-        with torch.no_grad(): out[A] = (conditional_sample(denoiser, {A: cond}, generator=g, **sampling).cpu(), held.labels[idx])
+        with torch.no_grad():
+            out[A] = (conditional_sample(denoiser, {A: cond}, generator=g, **sampling).cpu(), held.labels[idx])
     return out
 
 # %% ../nbs/08b_evaluation.ipynb #5b5b5b2a
 def pairwise_coherence(layout: Layout, generated: dict, classifiers: dict, maps: dict) -> dict[str, float]:
     "`{'A->B': coh(A → B)}` for every condition `A` in `generated` (from `cross_modal_samples`) and every other `B`."
-    return {f'{A}->{B}': conditional_coherence(predict(classifiers[B], layout.split(x)[B]), translate_labels(labels, maps, A, B))
+    return {f'{A}->{B}': conditional_coherence(predict(classifiers[B], layout.split(x)[B]),
+                                               translate_labels(labels, maps, A, B))
             for A, (x, labels) in generated.items() for B in layout.names if B != A}
 
 # %% ../nbs/08b_evaluation.ipynb #8c904986
 @dataclass
 class Probe:
-    "Fixed held-out pairs `x [n, C, H, W]` of anchor classes `labels [n]`; `other[A][i]`: a pair of another class whose A replaces pair i's."
+    """Fixed held-out pairs `x [n, C, H, W]` of anchor classes `labels [n]`; `other[A][i]`: a pair of another class
+    whose A replaces pair i's."""
     x: torch.Tensor
     labels: np.ndarray
     other: dict
@@ -70,8 +76,10 @@ def other_class_partner(labels, seed: int = 0) -> np.ndarray:
     return out
 
 # %% ../nbs/08b_evaluation.ipynb #1908eb96b
-def make_probe(held_sets: Mapping[str, ImageSet], layout: Layout, n: int, class_map=None, anchor: str | None = None, seed: int = 0) -> Probe:
-    "`n` fixed held-out pairs (balanced over the anchor's classes, partners of the same class) and their mismatched partners."
+def make_probe(held_sets: Mapping[str, ImageSet], layout: Layout, n: int, class_map=None, anchor: str | None = None,
+               seed: int = 0) -> Probe:
+    """`n` fixed held-out pairs (balanced over the anchor's classes, partners of the same class) and their mismatched
+    partners."""
     data = PairedDataset(held_sets, layout, class_map=class_map, anchor=anchor, seed=seed)
     x, y = data.get_batch(balanced_indices(data.labels, n, seed))
     y = y.numpy()
@@ -110,15 +118,18 @@ def cross_modal_information(denoiser, probe: Probe, A: str, B: str, sigmas: Sequ
 def quick_coherence(denoiser, held_sets: dict, classifiers: dict, maps: dict, n_cond: int, n_joint: int, steps: int,
                     strategy: str = 'exact', w: float = 0.0, seed: int = 0, device=None) -> dict[str, float]:
     """`{'coh_A->B': …, 'joint': …, 'balance_<m>': …}` with the plain strategy, and the same with suffix `_w` for
-    guidance weight `w` (strategy 'guidance' for the conditionals, joint guidance for the joint samples) when `w` > 0."""
+    guidance weight `w` (strategy 'guidance' for the conditionals, joint guidance for the joint samples) when
+    `w` > 0."""
     lay, out = denoiser.layout, {}
     for tag, strat, ww in [('', strategy, 0.0)] + ([('_w', 'guidance', w)] if w > 0 else []):
         if n_cond:
-            gen = cross_modal_samples(denoiser, held_sets, n_cond, seed, device, strategy=strat, sampler=sample_heun, steps=steps, w=ww)
+            gen = cross_modal_samples(denoiser, held_sets, n_cond, seed, device, strategy=strat, sampler=sample_heun,
+                                      steps=steps, w=ww)
             out.update({f'coh_{k}{tag}': v for k, v in pairwise_coherence(lay, gen, classifiers, maps).items()})
         if n_joint:
             with torch.no_grad():
-                x = joint_sample(denoiser, n_joint, steps=steps, w=ww, generator=torch.Generator(device or 'cpu').manual_seed(seed), device=device).cpu()
+                x = joint_sample(denoiser, n_joint, steps=steps, w=ww,
+                                 generator=torch.Generator(device or 'cpu').manual_seed(seed), device=device).cpu()
             preds = {m: predict(classifiers[m], v) for m, v in lay.split(x).items()}
             out[f'joint{tag}'] = joint_coherence(preds, maps)
             out.update({f'balance_{m}{tag}': class_balance(p, len(maps[m])) for m, p in preds.items()})
@@ -127,7 +138,8 @@ def quick_coherence(denoiser, held_sets: dict, classifiers: dict, maps: dict, n_
 # %% ../nbs/08b_evaluation.ipynb #cal0
 def condition_coherence(denoiser, A: str, cond: torch.Tensor, labels, classifiers: dict, maps: dict, seed: int = 0,
                         device=None, **sampling) -> float:
-    "Mean conditional coherence A → B over the other modalities B, of samples given `cond` (of classes `labels`); `sampling` → `conditional_sample`."
+    """Mean conditional coherence A → B over the other modalities B, of samples given `cond` (of classes `labels`);
+    `sampling` → `conditional_sample`."""
     lay, g = denoiser.layout, torch.Generator(device or 'cpu').manual_seed(seed)
     with torch.no_grad(): x = conditional_sample(denoiser, {A: cond.to(device or 'cpu')}, generator=g, **sampling).cpu()
     parts = lay.split(x)
@@ -137,17 +149,22 @@ def condition_coherence(denoiser, A: str, cond: torch.Tensor, labels, classifier
 
 # %% ../nbs/08b_evaluation.ipynb #cal1
 def calibrate_sigma(score: Callable[[float], float], sigmas: Sequence[float]) -> dict:
-    "`{'sigma': s*, 'score': score(s*), 'curve': [[s, score(s)], ...]}` over the grid `sigmas` (each ≥ 0): the highest score, the smallest s among ties."
+    """`{'sigma': s*, 'score': score(s*), 'curve': [[s, score(s)], ...]}` over the grid `sigmas` (each ≥ 0): the highest
+    score, the smallest s among ties."""
     grid = sorted({float(s) for s in sigmas})
-    if not grid or not all(math.isfinite(s) and s >= 0 for s in grid): raise ValueError(f"calibration grid must hold finite levels ≥ 0, got {list(sigmas)}")
+    if not grid or not all(math.isfinite(s) and s >= 0 for s in grid):
+        raise ValueError(f"calibration grid must hold finite levels ≥ 0, got {list(sigmas)}")
     curve = [[s, float(score(s))] for s in grid]
-    if not (finite := [r for r in curve if math.isfinite(r[1])]): raise ValueError(f"calibration: no finite score on the grid {grid}")
+    if not (finite := [r for r in curve if math.isfinite(r[1])]):
+        raise ValueError(f"calibration: no finite score on the grid {grid}")
     best = max(finite, key=lambda r: (r[1], -r[0]))
     return {'sigma': best[0], 'score': best[1], 'curve': curve}
 
 # %% ../nbs/08b_evaluation.ipynb #bnp1
-def bottleneck_probe(denoiser, held_sets: Mapping[str, ImageSet], n: int, sigma: float = 0.5, seed: int = 0, device=None) -> dict[str, float]:
-    "`{'probe_<m>': accuracy}`: modality m's class read by a linear probe from the bottleneck of `n` held-out examples of m at `sigma`."
+def bottleneck_probe(denoiser, held_sets: Mapping[str, ImageSet], n: int, sigma: float = 0.5, seed: int = 0,
+                     device=None) -> dict[str, float]:
+    """`{'probe_<m>': accuracy}`: modality m's class read by a linear probe from the bottleneck of `n` held-out examples
+    of m at `sigma`."""
     lay, noise = denoiser.layout, noise_config(denoiser)
     out = {}
     for i, (m, held) in enumerate(held_sets.items()):
@@ -172,7 +189,8 @@ class CurveConfig:
     n_joint: int = 50                          # joint samples for the quick coherence (0: none)
     steps: int = 8                             # Heun steps of the quick coherence
     w: float = 2.0                             # guidance weight of the guided columns (per_modality models; 0: none)
-    n_probe: int = 1000                        # held-out examples per modality for the bottleneck probe (half fit, half scored; 0: none)
+    # held-out examples per modality for the bottleneck probe (half fit, half scored; 0: none)
+    n_probe: int = 1000
     seed: int = 0
 
 # %% ../nbs/08b_evaluation.ipynb #1776036f
@@ -185,8 +203,10 @@ def read_curve(path) -> dict[str, np.ndarray]:
 
 # %% ../nbs/08b_evaluation.ipynb #1776036fb
 class LearningCurve:
-    "The training stage's periodic check: `curve(step, D, stats)` appends one row to `path` (CSV); `stats`: images, seconds, cpu_seconds."
-    def __init__(self, path, probe: Probe, held_sets: dict, classifiers: dict, maps: dict, config: CurveConfig | None = None,
+    """The training stage's periodic check: `curve(step, D, stats)` appends one row to `path` (CSV); `stats`: images,
+    seconds, cpu_seconds."""
+    def __init__(self, path, probe: Probe, held_sets: dict, classifiers: dict, maps: dict,
+                 config: CurveConfig | None = None,
                  strategy: str = 'exact', shared: bool = False, device=None):
         self.path, self.probe, self.held, self.clfs, self.maps = Path(path), probe, held_sets, classifiers, maps
         self.cfg, self.strategy, self.shared, self.device = config or CurveConfig(), strategy, shared, device
@@ -202,48 +222,44 @@ class LearningCurve:
                 row[f'info_{A}->{B}'] = float(I.mean())
                 row.update({f'info_{A}->{B}@{s:g}': float(v) for s, v in zip(c.sigmas, I)})
         w = 0.0 if self.shared else c.w
-        row.update(quick_coherence(D, self.held, self.clfs, self.maps, c.n_cond, c.n_joint, c.steps, self.strategy, w, c.seed, self.device))
-        if c.n_probe and isinstance(getattr(getattr(D, 'net', None), 'mid', None), torch.nn.Module):   # a network with a bottleneck
+        row.update(quick_coherence(D, self.held, self.clfs, self.maps, c.n_cond, c.n_joint, c.steps, self.strategy, w,
+                                   c.seed, self.device))
+        if c.n_probe and isinstance(getattr(getattr(D, 'net', None), 'mid', None), torch.nn.Module):   # a bottleneck
             row.update(bottleneck_probe(D, self.held, c.n_probe, seed=c.seed, device=self.device))
         return row
 
     def __call__(self, step: int, D, stats: dict) -> dict | None:
         if not self._started:                                    # a resumed run: rows after its checkpoint go
             self._started = True
-            if self.path.exists(): _keep_rows(self.path, step)
+            if self.path.exists(): truncate_log(self.path, step)
         if step in set(read_curve(self.path).get('step', [])): return None
         t0 = time.time()
         with torch.random.fork_rng(devices=[]): row = self.measure(D)
         head = {'step': step, 'images': stats['images'], 'train_seconds': round(stats['seconds'], 1),
-                'cpu_hours': round(stats.get('cpu_seconds', stats['seconds'] * torch.get_num_threads()) / 3600, 4), 'eval_seconds': round(time.time() - t0, 1)}
+                'cpu_hours': round(stats.get('cpu_seconds', stats['seconds'] * torch.get_num_threads()) / 3600, 4),
+                'eval_seconds': round(time.time() - t0, 1)}
         row = {**head, **{k: round(v, 5) for k, v in row.items()}}
         new = not self.path.exists()
         if not new:
             with open(self.path, newline='') as f: header = next(csv.reader(f), [])
-            if header != list(row): raise ValueError(f"{self.path} has other columns than this curve measures (curve settings changed?); move it aside or use another run directory")
+            if header != list(row):
+                raise ValueError(f"{self.path} has other columns than this curve measures (curve settings changed?); "
+                                 "move it aside or use another run directory")
         with open(self.path, 'a', newline='') as f:
             wr = csv.DictWriter(f, fieldnames=list(row))
             if new: wr.writeheader()
             wr.writerow(row)
         return row
 
-# %% ../nbs/08b_evaluation.ipynb #1776036fc
-def _keep_rows(path: Path, step: int):
-    "Keep the header and the complete rows of steps ≤ `step` (written atomically)."
-    with open(path, newline='') as f: rows = list(csv.reader(f))
-    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= step]
-    if len(keep) == len(rows): return
-    tmp = path.with_suffix('.csv.tmp')
-    with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
-    os.replace(tmp, path)
-
 # %% ../nbs/08b_evaluation.ipynb #ex02
 def extrapolate(curve, key: str, x: str = 'cpu_hours', to: float = 15.0, last: int = 4) -> dict:
-    "`{'a', 'b', 'at', 'points'}`: `key ≈ a + b·log(x)` fitted on the last `last` points with `x` > 0; `at` its value at `x = to`."
+    """`{'a', 'b', 'at', 'points'}`: `key ≈ a + b·log(x)` fitted on the last `last` points with `x` > 0; `at` its value
+    at `x = to`."""
     c = read_curve(curve) if not isinstance(curve, dict) else curve
     if key not in c: raise KeyError(f"the curve has no column {key!r}")
     pts = [(u, v) for u, v in zip(c[x], c[key]) if u > 0 and math.isfinite(v)][-last:]
-    if len(pts) < 2: raise ValueError(f"extrapolating {key!r} needs at least 2 points with {x} > 0, the curve has {len(pts)}")
+    if len(pts) < 2:
+        raise ValueError(f"extrapolating {key!r} needs at least 2 points with {x} > 0, the curve has {len(pts)}")
     lx, y = np.log([u for u, _ in pts]), np.array([v for _, v in pts])
     b, a = np.polyfit(lx, y, 1) if np.ptp(lx) > 0 else (0.0, float(y.mean()))
     return {'a': float(a), 'b': float(b), 'at': float(a + b * math.log(to)), 'points': len(pts)}
@@ -251,8 +267,9 @@ def extrapolate(curve, key: str, x: str = 'cpu_hours', to: float = 15.0, last: i
 # %% ../nbs/08b_evaluation.ipynb #72939b30
 def plot_curve(curve, x: str = 'images', axs=None, label: str | None = None, style: str = '-',
                extrapolate_to: float | None = None, targets: dict | None = None, last: int = 4):
-    """Two panels: cross-modal information and coherence against `x` ('images' or 'cpu_hours'); `curve`: columns or a path.
-    `extrapolate_to`: each `targets` column's log-linear trend (`extrapolate`, last `last` points) drawn on to that `x`."""
+    """Two panels: cross-modal information and coherence against `x` ('images' or 'cpu_hours'); `curve`: columns or a
+    path. `extrapolate_to`: each `targets` column's log-linear trend (`extrapolate`, last `last` points) drawn on to
+    that `x`."""
     import matplotlib.pyplot as plt
     c = read_curve(curve) if not isinstance(curve, dict) else curve
     if axs is None: _, axs = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -267,7 +284,11 @@ def plot_curve(curve, x: str = 'images', axs=None, label: str | None = None, sty
         if extrapolate_to and k in c and sum(v > 0 for v in c[x]) >= 2:
             ex = extrapolate(c, k, x, extrapolate_to, last)
             xs = np.geomspace(max(v for v in c[x] if v > 0), extrapolate_to, 20)
-            axs[1].plot(xs, ex['a'] + ex['b'] * np.log(xs), '--', lw=1, label=f"{pre}{k.replace('coh_', '')} trend → {ex['at']:.2f}")
-    axs[0].set_ylabel('cross-modal information'); axs[1].set_ylabel('coherence'); axs[1].axhline(0.1, color='grey', lw=0.8, ls=':')
-    for ax in axs: ax.set_xlabel({'images': 'training images', 'cpu_hours': 'CPU-hours'}.get(x, x)); ax.grid(alpha=.3); ax.legend(fontsize=7)
+            axs[1].plot(xs, ex['a'] + ex['b'] * np.log(xs), '--', lw=1,
+                        label=f"{pre}{k.replace('coh_', '')} trend → {ex['at']:.2f}")
+    axs[0].set_ylabel('cross-modal information'); axs[1].set_ylabel('coherence')
+    axs[1].axhline(0.1, color='grey', lw=0.8, ls=':')
+    for ax in axs:
+        ax.set_xlabel({'images': 'training images', 'cpu_hours': 'CPU-hours'}.get(x, x))
+        ax.grid(alpha=.3); ax.legend(fontsize=7)
     return axs

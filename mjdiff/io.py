@@ -27,9 +27,11 @@ class WriteFailed(OSError):
 
 # %% ../nbs/00a_io.ipynb #4b741411
 def _write_failed(path: Path, e: BaseException) -> WriteFailed | None:
-    "A one-line `WriteFailed` for an error of the filesystem while writing `path` (torch's writer reports it as a RuntimeError); else None."
+    """A one-line `WriteFailed` for an error of the filesystem while writing `path` (torch's writer reports it as a
+    RuntimeError); else None."""
     if isinstance(e, OSError) and e.errno is not None: reason = os.strerror(e.errno).lower()
-    elif isinstance(e, RuntimeError) and ('PytorchStreamWriter' in str(e) or 'write failed' in str(e)): reason = "the write failed"
+    elif isinstance(e, RuntimeError) and ('PytorchStreamWriter' in str(e) or 'write failed' in str(e)):
+        reason = "the write failed"
     else: return None
     try: free = shutil.disk_usage(path.parent).free
     except OSError: free = None
@@ -48,7 +50,7 @@ def atomic_write(path: str | Path, write, mode: int = 0o644) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)     # mode 0600
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)   # mode 0600
         write(tmp)
         with open(tmp, 'rb+') as f: os.fsync(f.fileno())
         os.chmod(tmp, mode); os.replace(tmp, path)
@@ -64,7 +66,8 @@ def atomic_save(obj, path: str | Path, mode: int = 0o644) -> Path:
     "`torch.save` (or strict JSON for a `dict` going to `*.json`), written by `atomic_write`."
     path = Path(path)
     def write(tmp):
-        if path.suffix == '.json': Path(tmp).write_text(json.dumps(strict_json(obj), indent=1, default=str, allow_nan=False))
+        if path.suffix == '.json':
+            Path(tmp).write_text(json.dumps(strict_json(obj), indent=1, default=str, allow_nan=False))
         else:
             with open(tmp, 'wb') as f: torch.save(obj, f)
     return atomic_write(path, write, mode)
@@ -82,7 +85,8 @@ class CheckpointError(RuntimeError):
 
 # %% ../nbs/00a_io.ipynb #fd9418e0a
 def _pickle_globals(path: Path) -> list[str]:
-    "The module-level names a plain pickle file refers to, read with `pickletools` (never executed); [] when it is not one."
+    """The module-level names a plain pickle file refers to, read with `pickletools` (never executed); [] when it is not
+    one."""
     import pickletools
     names, strings = [], []
     try:
@@ -103,15 +107,18 @@ def _load_error(path: Path, e: Exception) -> str:
     msg = str(e)
     if m := re.search(r'(?:Unsupported global: |unsupported )GLOBAL ([\w.]+)', msg):
         return f"checkpoint {path} carries code (its pickle refers to {m.group(1)}); it will not be loaded"
-    if code := [n for n in _pickle_globals(path) if not n.startswith(_SAFE_GLOBALS)]:      # a plain (legacy) pickle torch cannot parse
+    # a plain (legacy) pickle torch cannot parse
+    if code := [n for n in _pickle_globals(path) if not n.startswith(_SAFE_GLOBALS)]:
         return f"checkpoint {path} carries code (its pickle refers to {code[0]}); it will not be loaded"
-    if 'zip archive' in msg or isinstance(e, EOFError): return f"checkpoint {path} is truncated or corrupt ({type(e).__name__})"
+    if 'zip archive' in msg or isinstance(e, EOFError):
+        return f"checkpoint {path} is truncated or corrupt ({type(e).__name__})"
     return f"{path} is not an mjdiff checkpoint: not readable as a weights-only torch file ({type(e).__name__})"
 
 
 # %% ../nbs/00a_io.ipynb #fd9418e0c
 def load_checkpoint(path: str | Path, map_location='cpu') -> dict:
-    "Load a checkpoint with `weights_only=True`; one-line `CheckpointError` for missing, empty, corrupt or code-carrying files."
+    """Load a checkpoint with `weights_only=True`; one-line `CheckpointError` for missing, empty, corrupt or
+    code-carrying files."""
     path = Path(path)
     if path.is_dir(): raise CheckpointError(f"checkpoint {path} is a directory, not a checkpoint file")
     if not path.is_file(): raise CheckpointError(f"checkpoint not found: {path}")
@@ -135,7 +142,8 @@ LOCK_ENV = 'MJDIFF_RUN_LOCK'
 _HOLDER = re.compile(r'pid (\d+) on (\S+) since (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)')
 
 def _holder(text: str) -> str | None:
-    "The holder a lock file names (`pid N on HOST since TIME`, re-formatted from its parts), or None if it is not such a line."
+    """The holder a lock file names (`pid N on HOST since TIME`, re-formatted from its parts), or None if it is not such
+    a line."""
     m = _HOLDER.fullmatch(text.strip())
     return m and f"pid {m[1]} on {m[2]} since {m[3]}"
 
@@ -155,12 +163,17 @@ class run_lock:
         path = self.dir / '.lock'
         try: fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as e:
-            if path.is_symlink(): raise RunLocked(f"{path} is a symbolic link, not a lock file; it was not followed (remove it to run here)") from None
+            if path.is_symlink():
+                raise RunLocked(f"{path} is a symbolic link, not a lock file; "
+                                "it was not followed (remove it to run here)") from None
             raise RunLocked(f"cannot open the lock file {path}: {e.strerror}") from None
         st = os.fstat(fd)
-        why = ('not a regular file' if not stat.S_ISREG(st.st_mode) else 'owned by another user' if st.st_uid != os.getuid()
+        why = ('not a regular file' if not stat.S_ISREG(st.st_mode)
+               else 'owned by another user' if st.st_uid != os.getuid()
                else f'a file with {st.st_nlink} names (a hard link)' if st.st_nlink != 1 else None)
-        if why: os.close(fd); raise RunLocked(f"{path} is {why}, not a lock file of yours; it was left untouched (remove it to run here)")
+        if why:
+            os.close(fd)
+            raise RunLocked(f"{path} is {why}, not a lock file of yours; it was left untouched (remove it to run here)")
         return fd
 
     def __enter__(self):
@@ -171,15 +184,20 @@ class run_lock:
         except BlockingIOError:
             holder = _holder(os.pread(fd, 4096, 0).decode(errors='replace'))
             os.close(fd)
-            raise RunLocked(f"run directory {self.dir} is in use by another run ({holder or 'unknown'}); wait for it to finish or use another --out") from None
+            raise RunLocked(f"run directory {self.dir} is in use by another run ({holder or 'unknown'}); "
+                            "wait for it to finish or use another --out") from None
         text = os.pread(fd, 4096, 0).decode(errors='replace')        # read under the lock: no holder is writing it
         if text.strip() and not _holder(text):                       # someone else's file: never shown, never truncated
             fcntl.flock(fd, fcntl.LOCK_UN); os.close(fd)
-            raise RunLocked(f"{self.dir / '.lock'} holds something other than an mjdiff lock ({len(text)} bytes); it was left untouched (remove it to run here)")
+            raise RunLocked(f"{self.dir / '.lock'} holds something other than an mjdiff lock ({len(text)} bytes); "
+                            "it was left untouched (remove it to run here)")
         old = _holder(text)
-        if old and self.verbose: print(f"[mjdiff] taking over the lock of {self.dir} left by a run that ended without releasing it ({old})", flush=True)
+        if old and self.verbose:
+            print(f"[mjdiff] taking over the lock of {self.dir} left by a run that ended without releasing it ({old})",
+                  flush=True)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} "
+                      f"since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
         self.fd, self.prev = fd, os.environ.get(LOCK_ENV)
         os.environ[LOCK_ENV] = os.pathsep.join(filter(None, [self.prev, str(self.dir)]))
         return self

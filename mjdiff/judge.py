@@ -24,9 +24,12 @@ CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 
 def standardize(x, device=None) -> torch.Tensor:
-    "uint8 `[N, 3, H, W]` (array or tensor) in [0, 255], or float in [-1, 1] → float32 channel-standardised `[N, 3, H, W]`."
-    x = torch.as_tensor(np.array(x) if isinstance(x, np.ndarray) else x, device=device)          # a copy: memory maps are read-only
-    if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"the judge reads photos [N, 3, H, W], got shape {list(x.shape)}")
+    """uint8 `[N, 3, H, W]` (array or tensor) in [0, 255], or float in [-1, 1] → float32 channel-standardised
+    `[N, 3, H, W]`."""
+    # a copy: memory maps are read-only
+    x = torch.as_tensor(np.array(x) if isinstance(x, np.ndarray) else x, device=device)
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"the judge reads photos [N, 3, H, W], got shape {list(x.shape)}")
     x = x.float() / 255 if x.dtype == torch.uint8 else (x.float() + 1) / 2
     mean, std = (torch.tensor(v, device=x.device).view(1, 3, 1, 1) for v in (CIFAR10_MEAN, CIFAR10_STD))
     return (x - mean) / std
@@ -63,7 +66,8 @@ class JudgeNet(nn.Module):
     def __init__(self, widths: tuple[int, int, int] = (64, 256, 256), whiten_kernel: int = 2, n_classes: int = 10,
                  logit_scale: float = 1 / 9):
         super().__init__()
-        self.widths, self.whiten_kernel, self.n_classes, self.logit_scale = tuple(widths), whiten_kernel, n_classes, logit_scale
+        self.widths, self.whiten_kernel, self.n_classes, self.logit_scale = (tuple(widths), whiten_kernel, n_classes,
+                                                                             logit_scale)
         c_white = 2 * 3 * whiten_kernel ** 2                      # each whitened direction, positive and negative
         self.whiten = nn.Conv2d(3, c_white, whiten_kernel, bias=True)
         self.whiten.weight.requires_grad_(False)                  # set from the data by `init_whitening`
@@ -74,7 +78,8 @@ class JudgeNet(nn.Module):
 
     def arch(self) -> dict:
         "Constructor arguments (stored in every judge checkpoint)."
-        return dict(widths=list(self.widths), whiten_kernel=self.whiten_kernel, n_classes=self.n_classes, logit_scale=self.logit_scale)
+        return dict(widths=list(self.widths), whiten_kernel=self.whiten_kernel, n_classes=self.n_classes,
+                    logit_scale=self.logit_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.groups(F.gelu(self.whiten(x)))
@@ -83,9 +88,11 @@ class JudgeNet(nn.Module):
 
 # %% ../nbs/07a_judge.ipynb #j031
 def whitening_filters(x: torch.Tensor, kernel_size: int = 2, eps: float = 5e-4) -> torch.Tensor:
-    "Filters `[2·C·k², C, k, k]` whitening the k×k patches of standardised images `x` `[N, C, H, W]` (± each direction)."
+    """Filters `[2·C·k², C, k, k]` whitening the k×k patches of standardised images `x` `[N, C, H, W]` (± each
+    direction)."""
     c = x.shape[1]
-    patches = F.unfold(x.double(), kernel_size).transpose(1, 2).reshape(-1, c * kernel_size ** 2)   # every k×k patch, flattened
+    # every k×k patch, flattened
+    patches = F.unfold(x.double(), kernel_size).transpose(1, 2).reshape(-1, c * kernel_size ** 2)
     cov = patches.T @ patches / len(patches)
     eigval, eigvec = torch.linalg.eigh(cov)                    # ascending
     eigval, eigvec = eigval.flip(0), eigvec.flip(1)            # strongest direction first
@@ -138,11 +145,14 @@ def translate_batch(x: torch.Tensor, r: int, generator: torch.Generator | None =
     d = torch.randint(0, 2 * r + 1, (2, B), generator=generator).to(x.device)
     rows = (torch.arange(H, device=x.device)[None] + d[0, :, None])[:, None, :, None]
     cols = (torch.arange(W, device=x.device)[None] + d[1, :, None])[:, None, None, :]
-    return xp[torch.arange(B, device=x.device)[:, None, None, None], torch.arange(C, device=x.device)[None, :, None, None], rows, cols]
+    return xp[torch.arange(B, device=x.device)[:, None, None, None],
+              torch.arange(C, device=x.device)[None, :, None, None],
+              rows, cols]
 
 # %% ../nbs/07a_judge.ipynb #j053
 def flip_batch(x: torch.Tensor, flip: torch.Tensor, epoch: int) -> torch.Tensor:
-    "Mirror the images of `x` `[B, C, H, W]` whose bool `flip` `[B]` differs from the epoch's parity (alternating flips)."
+    """Mirror the images of `x` `[B, C, H, W]` whose bool `flip` `[B]` differs from the epoch's parity (alternating
+    flips)."""
     m = (flip.to(x.device) ^ bool(epoch % 2)).view(-1, 1, 1, 1)
     return torch.where(m, x.flip(-1), x)
 
@@ -198,7 +208,8 @@ def _optimizer(net: JudgeNet, cfg: JudgeConfig) -> torch.optim.SGD:
     shifts = [p for n, p in net.named_parameters() if 'norm' in n and p.requires_grad]
     others = [p for n, p in net.named_parameters() if 'norm' not in n and p.requires_grad]
     lr_b = lr * cfg.bias_scaler                                   # torch's decay is lr × weight_decay: keep wd fixed
-    return torch.optim.SGD([dict(params=shifts, lr=lr_b, weight_decay=wd / lr_b), dict(params=others, lr=lr, weight_decay=wd / lr)],
+    return torch.optim.SGD([dict(params=shifts, lr=lr_b, weight_decay=wd / lr_b),
+                            dict(params=others, lr=lr, weight_decay=wd / lr)],
                            momentum=cfg.momentum, nesterov=True)
 
 # %% ../nbs/07a_judge.ipynb #j083
@@ -208,9 +219,11 @@ def train_judge(images, labels, *, config: JudgeConfig | None = None, device: st
     fields. `heldout`: optional `(images, labels)` scored after training (with and without TTA). Returns
     `(net in eval mode, info)`; `info['seconds']` is the training time (whitening included, scoring excluded)."""
     cfg = JudgeConfig.make(config, **overrides)
-    x_all = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.array(images))   # a copy: memory maps are read-only
+    # a copy: memory maps are read-only
+    x_all = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.array(images))
     y_all = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
-    if x_all.dtype != torch.uint8 or x_all.ndim != 4: raise ValueError(f"train_judge needs uint8 photos [N, 3, H, W], got {x_all.dtype} {list(x_all.shape)}")
+    if x_all.dtype != torch.uint8 or x_all.ndim != 4:
+        raise ValueError(f"train_judge needs uint8 photos [N, 3, H, W], got {x_all.dtype} {list(x_all.shape)}")
     if len(x_all) != len(y_all): raise ValueError(f"{len(x_all)} images but {len(y_all)} labels")
     n, bs = len(x_all), min(cfg.batch_size, len(x_all))
     steps_per_epoch = n // bs                                      # drop the last partial batch
@@ -220,7 +233,8 @@ def train_judge(images, labels, *, config: JudgeConfig | None = None, device: st
     with torch.random.fork_rng(devices=[]):                       # seeded initialisation without touching global state
         torch.manual_seed(cfg.seed)
         net = JudgeNet(cfg.widths, n_classes=int(y_all.max()) + 1)
-    net = init_whitening(net.to(device, memory_format=torch.channels_last), standardize(x_all[:5000], device))   # channels-last: ~1.3× faster on a CPU
+    # channels-last: ~1.3× faster on a CPU
+    net = init_whitening(net.to(device, memory_format=torch.channels_last), standardize(x_all[:5000], device))
     opt = _optimizer(net, cfg)
     base_lrs = [grp['lr'] for grp in opt.param_groups]
     flips = torch.rand(n, generator=g) < 0.5
@@ -234,7 +248,8 @@ def train_judge(images, labels, *, config: JudgeConfig | None = None, device: st
             idx = perm[i * bs:(i + 1) * bs]
             x = standardize(x_all[idx], device)
             if cfg.flip: x = flip_batch(x, flips[idx], epoch)
-            x, y = translate_batch(x, cfg.translate, g).contiguous(memory_format=torch.channels_last), y_all[idx].to(device)
+            x, y = (translate_batch(x, cfg.translate, g).contiguous(memory_format=torch.channels_last),
+                    y_all[idx].to(device))
             for grp, lr in zip(opt.param_groups, base_lrs): grp['lr'] = lr * triangle_lr(step, total)
             logits = net(x)
             loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing, reduction='sum')
@@ -245,7 +260,8 @@ def train_judge(images, labels, *, config: JudgeConfig | None = None, device: st
                 else: ema.update(net, 0.95 ** cfg.ema_every * (step / total) ** 3)
         if ema is not None: ema.update(net, 1.0)                   # end every epoch on the average
         info['loss'].append(tot / max(seen, 1)); info['train_acc'].append(correct / max(seen, 1))
-        if verbose: print(f"epoch {epoch + 1}/{math.ceil(cfg.epochs)}: loss {info['loss'][-1]:.4f}, train acc {info['train_acc'][-1]:.4f}, "
+        if verbose: print(f"epoch {epoch + 1}/{math.ceil(cfg.epochs)}: loss {info['loss'][-1]:.4f}, "
+                          f"train acc {info['train_acc'][-1]:.4f}, "
                           f"{time.perf_counter() - t0:.0f} s", flush=True)
     net.eval()
     info.update(seconds=time.perf_counter() - t0, steps=step, images_seen=step * bs, n_train=n,
@@ -259,7 +275,8 @@ def train_judge(images, labels, *, config: JudgeConfig | None = None, device: st
 # %% ../nbs/07a_judge.ipynb #j091
 @torch.no_grad()
 def round_to_half(net: nn.Module) -> nn.Module:
-    "Round every floating-point tensor of `net` to the nearest float16 value (kept in float32): what a saved judge holds."
+    """Round every floating-point tensor of `net` to the nearest float16 value (kept in float32): what a saved judge
+    holds."""
     for v in net.state_dict().values():
         if v.is_floating_point(): v.copy_(v.half().float())
     return net
@@ -268,12 +285,14 @@ def round_to_half(net: nn.Module) -> nn.Module:
 def save_judge(net: JudgeNet, path: str | Path, config: JudgeConfig | dict | None = None, **meta) -> Path:
     "Write `{'model': float16 state dict, 'arch', 'config', **meta}` to `path` atomically (a weights-only file)."
     cfg = asdict(config) if isinstance(config, JudgeConfig) else dict(config or {})
-    sd = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu() for k, v in net.state_dict().items()}
+    sd = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
+          for k, v in net.state_dict().items()}
     return atomic_save({'model': sd, 'arch': net.arch(), 'config': cfg, **meta}, path)
 
 # %% ../nbs/07a_judge.ipynb #j094
 def load_judge(path: str | Path, device: str | torch.device = 'cpu') -> tuple[JudgeNet, dict]:
-    "`(JudgeNet in eval mode, checkpoint entries other than 'model')` from `path`; one-line `CheckpointError` if unusable."
+    """`(JudgeNet in eval mode, checkpoint entries other than 'model')` from `path`; one-line `CheckpointError` if
+    unusable."""
     ck = load_checkpoint(path)
     if 'arch' not in ck: raise CheckpointError(f"{path} is not a judge checkpoint (no 'arch' entry)")
     try:
@@ -291,7 +310,8 @@ def judge_file() -> Path:
 
 # %% ../nbs/07a_judge.ipynb #j111
 class JudgeFeatures(nn.Module):
-    "Frozen `net`'s patch features `[B, width, h, w]` after its first `depth` conv groups, of photos `[B, 3, H, W]` in [-1, 1]."
+    """Frozen `net`'s patch features `[B, width, h, w]` after its first `depth` conv groups, of photos `[B, 3, H, W]` in
+    [-1, 1]."""
     def __init__(self, net: JudgeNet, depth: int = 2):
         super().__init__()
         if depth not in (1, 2, 3): raise ValueError(f"depth must be 1, 2 or 3 conv groups, got {depth}")
@@ -302,9 +322,11 @@ class JudgeFeatures(nn.Module):
 
 # %% ../nbs/07a_judge.ipynb #j114
 class JudgeClassifier(nn.Module):
-    "The judge `net` as an evaluation classifier: photos `[B, 3, H, W]` in [-1, 1] → logits `[B, n_classes]` (TTA `tta_level`)."
+    """The judge `net` as an evaluation classifier: photos `[B, 3, H, W]` in [-1, 1] → logits `[B, n_classes]` (TTA
+    `tta_level`)."""
     def __init__(self, net: JudgeNet, tta_level: int = 2):
         super().__init__()
         self.net, self.tta_level, self.in_channels, self.n_classes = net.eval(), tta_level, 3, net.n_classes
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor: return judge_logits(self.net, x, self.tta_level, batch_size=max(1, len(x)))
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return judge_logits(self.net, x, self.tta_level, batch_size=max(1, len(x)))

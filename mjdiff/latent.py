@@ -9,16 +9,18 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from .layout import LayoutError
-from .sampling import get_sigmas_karras, modality_sigmas, noise_config, sample_heun, make_generator, randn
+from .sampling import STEPS, get_sigmas_karras, noise_config, sample_heun, make_generator, randn
+from .conditioning import modality_sigmas
 
 # %% auto #0
 __all__ = ['latent_sigmas', 'encode', 'decode', 'roundtrip_error', 'bottleneck_features', 'project_2d', 'linear_probe',
            'retrieval_scores', 'interpolate', 'paired_difference', 'verdict']
 
 # %% ../nbs/08_latent.ipynb #c006
-def latent_sigmas(denoiser, steps: int = 18, sigma_min: float | None = None, sigma_max: float | None = None,
+def latent_sigmas(denoiser, steps: int = STEPS, sigma_min: float | None = None, sigma_max: float | None = None,
                   rho: float = 7., decreasing: bool = False) -> torch.Tensor:
-    "Karras levels `[steps + 1]` (float64) from σ_min up to σ_max (or down, if `decreasing`); defaults from the denoiser's `NoiseConfig`."
+    """Karras levels `[steps + 1]` (float64) from σ_min up to σ_max (or down, if `decreasing`); defaults from the
+    denoiser's `NoiseConfig`."""
     noise = noise_config(denoiser)
     lo, hi = noise.sigma_min if sigma_min is None else sigma_min, noise.sigma_max if sigma_max is None else sigma_max
     if not 0 < lo < hi: raise ValueError(f"need 0 < sigma_min < sigma_max, got {lo} and {hi}")
@@ -33,16 +35,18 @@ def _modality_schedule(denoiser, x: torch.Tensor, sigmas: torch.Tensor, absent: 
     if not absent: return sigmas
     absent = [absent] if isinstance(absent, str) else list(absent)
     lay.indices(absent)                                                       # one-line error for unknown names
-    if len(set(absent)) >= lay.M: raise LayoutError(f"absent={absent} leaves no modality to encode; this layout has {lay.names}")
+    if len(set(absent)) >= lay.M:
+        raise LayoutError(f"absent={absent} leaves no modality to encode; this layout has {lay.names}")
     return modality_sigmas(sigmas, lay, x.shape[0], absent=absent, sigma_max=sigma_max).to(x.device)
 
 # %% ../nbs/08_latent.ipynb #c009b
-def encode(denoiser, x: torch.Tensor, *, steps: int = 18, sigma_min: float | None = None, sigma_max: float | None = None,
+def encode(denoiser, x: torch.Tensor, *, steps: int = STEPS, sigma_min: float | None = None,
+           sigma_max: float | None = None,
            rho: float = 7., absent: Sequence[str] | None = None, sampler: Callable = sample_heun,
            generator: torch.Generator | None = None) -> torch.Tensor:
-    """Latent x_T `[B, C, H, W]` (float32) of data `x` `[B, C, H, W]`: the PF-ODE dx/dσ = (x − D(x;σ))/σ from σ_min up to
-    σ_max with `sampler` (an ODE sampler of `mjdiff.sampling`) over `steps` Karras steps. `absent` modalities are held
-    at σ_max with channels σ_max·ε (from `generator`)."""
+    """Latent x_T `[B, C, H, W]` (float32) of data `x` `[B, C, H, W]`: the PF-ODE dx/dσ = (x − D(x;σ))/σ from σ_min up
+    to σ_max with `sampler` (an ODE sampler of `mjdiff.sampling`) over `steps` Karras steps. `absent` modalities are
+    held at σ_max with channels σ_max·ε (from `generator`)."""
     lay = denoiser.layout; lay.validate(x, check_range=False)
     sigmas = latent_sigmas(denoiser, steps, sigma_min, sigma_max, rho).to(x.device)
     sig = _modality_schedule(denoiser, x, sigmas, absent, float(sigmas[-1]))
@@ -53,10 +57,11 @@ def encode(denoiser, x: torch.Tensor, *, steps: int = 18, sigma_min: float | Non
     return sampler(denoiser, x, sig)
 
 # %% ../nbs/08_latent.ipynb #c009c
-def decode(denoiser, z: torch.Tensor, *, steps: int = 18, sigma_min: float | None = None, sigma_max: float | None = None,
+def decode(denoiser, z: torch.Tensor, *, steps: int = STEPS, sigma_min: float | None = None,
+           sigma_max: float | None = None,
            rho: float = 7., absent: Sequence[str] | None = None, sampler: Callable = sample_heun) -> torch.Tensor:
-    """Data `[B, C, H, W]` (float32, at σ_min) from latents `z` `[B, C, H, W]` at σ_max: the PF-ODE run down over the levels
-    `encode` used. `absent` modalities stay at σ_max (their channels are returned unchanged)."""
+    """Data `[B, C, H, W]` (float32, at σ_min) from latents `z` `[B, C, H, W]` at σ_max: the PF-ODE run down over the
+    levels `encode` used. `absent` modalities stay at σ_max (their channels are returned unchanged)."""
     lay = denoiser.layout; lay.validate(z, check_range=False)
     sigmas = latent_sigmas(denoiser, steps, sigma_min, sigma_max, rho, decreasing=True).to(z.device)
     return sampler(denoiser, z.to(torch.float64), _modality_schedule(denoiser, z, sigmas, absent, float(sigmas[0])))
@@ -81,18 +86,23 @@ def bottleneck_features(precond, x: torch.Tensor, sigma, batch_size: int = 256, 
     `known` `[B or 1, C, H, W]` bool: observed pixels, for a network with a mask input."""
     mid = getattr(getattr(precond, 'net', None), 'mid', None)
     if not isinstance(mid, torch.nn.Module):
-        raise AttributeError(f"bottleneck_features needs a Precond-wrapped network with a middle block `.net.mid`; got {type(precond).__name__}")
+        raise AttributeError(f"bottleneck_features needs a Precond-wrapped network with a middle block `.net.mid`; "
+                             f"got {type(precond).__name__}")
     B, M = x.shape[0], precond.layout.M
     sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device)
     sigma = sigma.reshape(-1, 1).expand(B, M) if sigma.ndim < 2 else sigma
     if sigma.shape != (B, M): raise LayoutError(f"sigma must be a scalar, [{B}] or [{B}, {M}], got {list(sigma.shape)}")
     if known is not None and known.ndim == 4 and known.shape[0] == 1: known = known.expand(B, -1, -1, -1)
     out, store = [], []
-    handle = mid.register_forward_hook(lambda module, inputs, output: store.append(output[0] if isinstance(output, tuple) else output))
+    handle = mid.register_forward_hook(
+        lambda module, inputs, output: store.append(output[0] if isinstance(output, tuple) else output))
     try:
         for i in range(0, B, batch_size):
-            store.clear(); precond(x[i:i + batch_size], sigma[i:i + batch_size], *(() if known is None else (known[i:i + batch_size],)))
-            out.append(torch.cat([s.float().mean((-2, -1)) if pool else s.float().flatten(1) for s in store]))   # every chunk Precond ran (`max_batch`)
+            store.clear()
+            precond(x[i:i + batch_size], sigma[i:i + batch_size],
+                    *(() if known is None else (known[i:i + batch_size],)))
+            # every chunk Precond ran (`max_batch`)
+            out.append(torch.cat([s.float().mean((-2, -1)) if pool else s.float().flatten(1) for s in store]))
     finally: handle.remove()
     return torch.cat(out)
 
@@ -124,13 +134,15 @@ def linear_probe(train_latents, train_labels, test_latents, test_labels, C: floa
     return float(clf.score(_flat(test_latents), np.asarray(test_labels)))
 
 # %% ../nbs/08_latent.ipynb #c019d
-def retrieval_scores(query_latents, query_labels, gallery_latents, gallery_labels, class_map: Sequence[int] | None = None,
+def retrieval_scores(query_latents, query_labels, gallery_latents, gallery_labels,
+                     class_map: Sequence[int] | None = None,
                      k: Sequence[int] = (1, 5), center: bool = False) -> dict[str, float]:
-    """Cosine-similarity retrieval of gallery `[N_g, ...]` items for queries `[N_q, ...]`: for each `k`, the hit rate `top{k}`
-    (a wanted class among the top k), `precision@{k}` and the random-ranking hit rate `chance_top{k}`. `center`: subtract
-    each set's mean first."""
+    """Cosine-similarity retrieval of gallery `[N_g, ...]` items for queries `[N_q, ...]`: for each `k`, the hit rate
+    `top{k}` (a wanted class among the top k), `precision@{k}` and the random-ranking hit rate `chance_top{k}`.
+    `center`: subtract each set's mean first."""
     q, g = _flat(query_latents), _flat(gallery_latents)
-    if q.shape[1] != g.shape[1]: raise ValueError(f"query and gallery latents differ in size: {q.shape[1]} vs {g.shape[1]}")
+    if q.shape[1] != g.shape[1]:
+        raise ValueError(f"query and gallery latents differ in size: {q.shape[1]} vs {g.shape[1]}")
     if center: q, g = q - q.mean(0), g - g.mean(0)
     yq, yg = np.asarray(query_labels), np.asarray(gallery_labels)
     want = yq if class_map is None else np.asarray(class_map)[yq]
@@ -165,7 +177,8 @@ def paired_difference(treated: Sequence[float], control: Sequence[float], level:
     standard deviation and Student-t confidence interval (`level`)."""
     from scipy import stats
     a, b = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
-    if a.ndim != 1 or a.shape != b.shape: raise ValueError(f"need two equally long lists of per-seed values, got {a.shape} and {b.shape}")
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"need two equally long lists of per-seed values, got {a.shape} and {b.shape}")
     if len(a) < 2: raise ValueError(f"need at least 2 seeds for a spread, got {len(a)}")
     d = a - b; n = len(d); sd = float(d.std(ddof=1))
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
@@ -175,7 +188,8 @@ def paired_difference(treated: Sequence[float], control: Sequence[float], level:
 
 # %% ../nbs/08_latent.ipynb #c029b
 def verdict(diff: dict, min_effect: float = 0.02) -> str:
-    "Read a `paired_difference`: 'supported' (interval above 0, mean ≥ `min_effect`), 'not supported' (interval below `min_effect`), else 'inconclusive'."
+    """Read a `paired_difference`: 'supported' (interval above 0, mean ≥ `min_effect`), 'not supported' (interval
+    below `min_effect`), else 'inconclusive'."""
     if diff['ci_low'] > 0 and diff['diff_mean'] >= min_effect: return 'supported'
     if diff['ci_high'] < min_effect: return 'not supported'
     return 'inconclusive'

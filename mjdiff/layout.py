@@ -24,8 +24,10 @@ class Modality:
     kind: str = 'image'
 
     def __post_init__(self):
-        if not self.name or not isinstance(self.name, str): raise LayoutError(f"modality name must be a non-empty string, got {self.name!r}")
-        if int(self.channels) < 1: raise LayoutError(f"modality {self.name!r} needs at least one channel, got {self.channels}")
+        if not self.name or not isinstance(self.name, str):
+            raise LayoutError(f"modality name must be a non-empty string, got {self.name!r}")
+        if int(self.channels) < 1:
+            raise LayoutError(f"modality {self.name!r} needs at least one channel, got {self.channels}")
 
 # %% ../nbs/00_layout.ipynb #c008
 class Layout:
@@ -84,15 +86,21 @@ class Layout:
         "Check `x` is `[B, C, size, size]` (C of modality `name`, or of the whole layout) with values in [-1, 1]."
         what = f"modality {name!r}" if name else "joint tensor"
         want_c = self[name].channels if name else self.channels
-        if not isinstance(x, torch.Tensor): raise LayoutError(f"{what}: expected a torch.Tensor, got {type(x).__name__}")
-        if x.ndim != 4: raise LayoutError(f"{what}: expected shape [B, {want_c}, {self.size}, {self.size}], got {list(x.shape)}")
-        if x.shape[1] != want_c: raise LayoutError(f"{what}: expected {want_c} channel(s), got {x.shape[1]} (shape {list(x.shape)})")
+        if not isinstance(x, torch.Tensor):
+            raise LayoutError(f"{what}: expected a torch.Tensor, got {type(x).__name__}")
+        if x.ndim != 4:
+            raise LayoutError(f"{what}: expected shape [B, {want_c}, {self.size}, {self.size}], got {list(x.shape)}")
+        if x.shape[1] != want_c:
+            raise LayoutError(f"{what}: expected {want_c} channel(s), got {x.shape[1]} (shape {list(x.shape)})")
         if tuple(x.shape[-2:]) != (self.size, self.size):
             raise LayoutError(f"{what}: expected size {self.size}x{self.size}, got {x.shape[-2]}x{x.shape[-1]}")
         if check_range and x.numel():
-            if not bool(torch.isfinite(x).all()): raise LayoutError(f"{what}: values must be finite, got {int((~torch.isfinite(x)).sum())} NaN or infinite value(s)")
+            if not bool(torch.isfinite(x).all()):
+                raise LayoutError(f"{what}: values must be finite, "
+                                  f"got {int((~torch.isfinite(x)).sum())} NaN or infinite value(s)")
             lo, hi = float(x.min()), float(x.max())
-            if lo < -1 - tol or hi > 1 + tol: raise LayoutError(f"{what}: values must lie in [-1, 1], got [{lo:.3g}, {hi:.3g}]")
+            if lo < -1 - tol or hi > 1 + tol:
+                raise LayoutError(f"{what}: values must lie in [-1, 1], got [{lo:.3g}, {hi:.3g}]")
         return x
 
     # a σ per modality, broadcast to channels; masks

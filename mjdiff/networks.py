@@ -5,15 +5,15 @@
 # %% ../nbs/04_networks.ipynb #c003
 from __future__ import annotations
 import math
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass
 import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
-__all__ = ['UNetConfig', 'PositionalEmbedding', 'SigmaEmbedding', 'ResBlock', 'AttnBlock', 'EmbSequential', 'UNet', 'Downsample',
-           'Upsample', 'n_params', 'grow_mask_input']
+__all__ = ['UNetConfig', 'PositionalEmbedding', 'SigmaEmbedding', 'ResBlock', 'AttnBlock', 'EmbSequential', 'Downsample',
+           'Upsample', 'n_params', 'UNet', 'grow_mask_input']
 
 # %% ../nbs/04_networks.ipynb #c005
 @dataclass
@@ -26,23 +26,36 @@ class UNetConfig:
     dropout: float = 0.1              # dropout inside each residual block
     noise_channels: int = 32          # sinusoidal embedding size per modality
     checkpointing: bool = False       # activation checkpointing: less memory, ~30 % more compute
-    mask_input: bool = False          # also read the map of observed pixels (C more input channels): partly observed conditions
+    # also read the map of observed pixels (C more input channels): partly observed conditions
+    mask_input: bool = False
 
     def __post_init__(self):
         self.channel_mult, self.attn_resolutions = tuple(self.channel_mult), tuple(self.attn_resolutions)
         whole = lambda v, lo: isinstance(v, int) and not isinstance(v, bool) and v >= lo
-        if not whole(self.model_channels, 4): raise ValueError(f"parameter model_channels must be an integer ≥ 4 (GroupNorm's 4 channels a group), got {self.model_channels!r}")
+        if not whole(self.model_channels, 4):
+            raise ValueError(f"parameter model_channels must be an integer ≥ 4 (GroupNorm's 4 channels a group), "
+                             f"got {self.model_channels!r}")
         if not self.channel_mult or not all(whole(m, 1) for m in self.channel_mult):
-            raise ValueError(f"parameter channel_mult must be a non-empty tuple of integers ≥ 1, e.g. (1, 2, 2), got {self.channel_mult!r}")
-        if not all(whole(r, 1) for r in self.attn_resolutions): raise ValueError(f"parameter attn_resolutions must hold resolutions (integers ≥ 1), got {self.attn_resolutions!r}")
-        if not whole(self.num_blocks, 1): raise ValueError(f"parameter num_blocks must be an integer ≥ 1, got {self.num_blocks!r}")
-        if not whole(self.noise_channels, 2) or self.noise_channels % 2: raise ValueError(f"parameter noise_channels must be an even integer ≥ 2, got {self.noise_channels!r}")
+            raise ValueError(f"parameter channel_mult must be a non-empty tuple of integers ≥ 1, e.g. (1, 2, 2), "
+                             f"got {self.channel_mult!r}")
+        if not all(whole(r, 1) for r in self.attn_resolutions):
+            raise ValueError(f"parameter attn_resolutions must hold resolutions (integers ≥ 1), "
+                             f"got {self.attn_resolutions!r}")
+        if not whole(self.num_blocks, 1):
+            raise ValueError(f"parameter num_blocks must be an integer ≥ 1, got {self.num_blocks!r}")
+        if not whole(self.noise_channels, 2) or self.noise_channels % 2:
+            raise ValueError(f"parameter noise_channels must be an even integer ≥ 2, got {self.noise_channels!r}")
 
     def resolutions(self, resolution: int) -> list[int]:
-        "The resolution of each level for inputs of `resolution`²; one-line error where the levels do not fit it or `attn_resolutions` names another."
+        """The resolution of each level for inputs of `resolution`²; one-line error where the levels do not fit it or
+        `attn_resolutions` names another."""
         levels = [resolution >> i for i in range(len(self.channel_mult))]
-        if resolution % 2 ** (len(self.channel_mult) - 1): raise ValueError(f"parameter channel_mult={self.channel_mult} has {len(self.channel_mult)} levels, too many to halve {resolution}×{resolution} inputs at each")
-        if bad := [r for r in self.attn_resolutions if r not in levels]: raise ValueError(f"parameter attn_resolutions={self.attn_resolutions}: the network has no level at {bad[0]}×{bad[0]}; its levels are {levels}")
+        if resolution % 2 ** (len(self.channel_mult) - 1):
+            raise ValueError(f"parameter channel_mult={self.channel_mult} has {len(self.channel_mult)} levels, "
+                             f"too many to halve {resolution}×{resolution} inputs at each")
+        if bad := [r for r in self.attn_resolutions if r not in levels]:
+            raise ValueError(f"parameter attn_resolutions={self.attn_resolutions}: the network has no level at "
+                             f"{bad[0]}×{bad[0]}; its levels are {levels}")
         return levels
 
 # %% ../nbs/04_networks.ipynb #c007
@@ -115,54 +128,6 @@ class EmbSequential(nn.ModuleList):
         for b in self: x = b(x, emb)
         return x
 
-# %% ../nbs/04_networks.ipynb #c011
-class UNet(nn.Module):
-    "`F(x [B,C,H,W], c_noise [B,M], known [B,M], pixel_known [B,C,H,W] if cfg.mask_input) -> [B,C,H,W]`."
-    def __init__(self, channels: int, M: int, resolution: int = 32, cfg: UNetConfig | None = None):
-        super().__init__()
-        self.cfg = cfg = cfg or UNetConfig()
-        ch, emb_dim = cfg.model_channels, 4 * cfg.model_channels
-        self.emb = SigmaEmbedding(M, cfg.noise_channels, emb_dim)
-        self.conv_in = nn.Conv2d(channels * (2 if cfg.mask_input else 1), ch, 3, padding=1)
-        cfg.resolutions(resolution)                                               # one-line error for a shape that cannot be built
-        self.down, skips, res, cur = nn.ModuleList(), [ch], resolution, ch
-        for level, mult in enumerate(cfg.channel_mult):
-            for _ in range(cfg.num_blocks):
-                blk = [ResBlock(cur, ch * mult, emb_dim, cfg.dropout)]; cur = ch * mult
-                if res in cfg.attn_resolutions: blk.append(AttnBlock(cur))
-                self.down.append(EmbSequential(blk)); skips.append(cur)
-            if level < len(cfg.channel_mult) - 1:
-                self.down.append(EmbSequential([Downsample(cur)])); skips.append(cur); res //= 2
-        self.mid = EmbSequential([ResBlock(cur, cur, emb_dim, cfg.dropout), AttnBlock(cur), ResBlock(cur, cur, emb_dim, cfg.dropout)])
-        self.up = nn.ModuleList()
-        for level, mult in reversed(list(enumerate(cfg.channel_mult))):
-            for _ in range(cfg.num_blocks + 1):
-                blk = [ResBlock(cur + skips.pop(), ch * mult, emb_dim, cfg.dropout)]; cur = ch * mult
-                if res in cfg.attn_resolutions: blk.append(AttnBlock(cur))
-                self.up.append(EmbSequential(blk))
-            if level > 0: self.up.append(EmbSequential([Upsample(cur)])); res *= 2
-        self.out = nn.Sequential(_norm(cur), nn.SiLU(), nn.Conv2d(cur, channels, 3, padding=1))
-        nn.init.zeros_(self.out[-1].weight); nn.init.zeros_(self.out[-1].bias)
-
-    def _run(self, block, h, emb):
-        if self.cfg.checkpointing and self.training and torch.is_grad_enabled():
-            return checkpoint(block, h, emb, use_reentrant=False)
-        return block(h, emb)
-
-    def forward(self, x, c_noise, known, pixel_known=None):
-        if self.cfg.mask_input:
-            if pixel_known is None: raise ValueError("this network reads the map of observed pixels (mask_input): pass pixel_known [B, C, H, W]")
-            x = torch.cat([x, pixel_known.to(x.dtype).expand_as(x)], 1)
-        emb = self.emb(c_noise, known)
-        h = self.conv_in(x); hs = [h]
-        for blk in self.down:
-            h = self._run(blk, h, emb); hs.append(h)
-        h = self._run(self.mid, h, emb)
-        for blk in self.up:
-            if not isinstance(blk[0], Upsample): h = torch.cat([h, hs.pop()], 1)
-            h = self._run(blk, h, emb)
-        return self.out(h)
-
 # %% ../nbs/04_networks.ipynb #c011b
 class Downsample(nn.Module):
     "Strided 3×3 convolution."
@@ -180,9 +145,61 @@ def n_params(m: nn.Module) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)
 
+# %% ../nbs/04_networks.ipynb #c011
+class UNet(nn.Module):
+    "`F(x [B,C,H,W], c_noise [B,M], known [B,M], pixel_known [B,C,H,W] if cfg.mask_input) -> [B,C,H,W]`."
+    def __init__(self, channels: int, M: int, resolution: int = 32, cfg: UNetConfig | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or UNetConfig()
+        ch, emb_dim = cfg.model_channels, 4 * cfg.model_channels
+        self.emb = SigmaEmbedding(M, cfg.noise_channels, emb_dim)
+        self.conv_in = nn.Conv2d(channels * (2 if cfg.mask_input else 1), ch, 3, padding=1)
+        cfg.resolutions(resolution)                                 # one-line error for a shape that cannot be built
+        self.down, skips, res, cur = nn.ModuleList(), [ch], resolution, ch
+        for level, mult in enumerate(cfg.channel_mult):
+            for _ in range(cfg.num_blocks):
+                blk = [ResBlock(cur, ch * mult, emb_dim, cfg.dropout)]; cur = ch * mult
+                if res in cfg.attn_resolutions: blk.append(AttnBlock(cur))
+                self.down.append(EmbSequential(blk)); skips.append(cur)
+            if level < len(cfg.channel_mult) - 1:
+                self.down.append(EmbSequential([Downsample(cur)])); skips.append(cur); res //= 2
+        self.mid = EmbSequential([ResBlock(cur, cur, emb_dim, cfg.dropout), AttnBlock(cur),
+                                  ResBlock(cur, cur, emb_dim, cfg.dropout)])
+        self.up = nn.ModuleList()
+        for level, mult in reversed(list(enumerate(cfg.channel_mult))):
+            for _ in range(cfg.num_blocks + 1):
+                blk = [ResBlock(cur + skips.pop(), ch * mult, emb_dim, cfg.dropout)]; cur = ch * mult
+                if res in cfg.attn_resolutions: blk.append(AttnBlock(cur))
+                self.up.append(EmbSequential(blk))
+            if level > 0: self.up.append(EmbSequential([Upsample(cur)])); res *= 2
+        self.out = nn.Sequential(_norm(cur), nn.SiLU(), nn.Conv2d(cur, channels, 3, padding=1))
+        nn.init.zeros_(self.out[-1].weight); nn.init.zeros_(self.out[-1].bias)
+
+    def _run(self, block, h, emb):
+        if self.cfg.checkpointing and self.training and torch.is_grad_enabled():
+            return checkpoint(block, h, emb, use_reentrant=False)
+        return block(h, emb)
+
+    def forward(self, x, c_noise, known, pixel_known=None):
+        if self.cfg.mask_input:
+            if pixel_known is None:
+                raise ValueError("this network reads the map of observed pixels (mask_input): "
+                                 "pass pixel_known [B, C, H, W]")
+            x = torch.cat([x, pixel_known.to(x.dtype).expand_as(x)], 1)
+        emb = self.emb(c_noise, known)
+        h = self.conv_in(x); hs = [h]
+        for blk in self.down:
+            h = self._run(blk, h, emb); hs.append(h)
+        h = self._run(self.mid, h, emb)
+        for blk in self.up:
+            if not isinstance(blk[0], Upsample): h = torch.cat([h, hs.pop()], 1)
+            h = self._run(blk, h, emb)
+        return self.out(h)
+
 # %% ../nbs/04_networks.ipynb #c011e
 def grow_mask_input(sd: dict, net: UNet) -> dict:
-    "Weights `sd` of a network without a mask input (bare or inside a `Precond`), made to fit `net` (with one): zero weights for the map."
+    """Weights `sd` of a network without a mask input (bare or inside a `Precond`), made to fit `net` (with one): zero
+    weights for the map."""
     out = dict(sd)
     for k, w in sd.items():
         if k.endswith('conv_in.weight') and w.ndim == 4 and 2 * w.shape[1] == net.conv_in.weight.shape[1]:

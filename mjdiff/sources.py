@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_sources.ipynb #c003
 from __future__ import annotations
-import gzip, hashlib, json, logging, os, struct, tempfile, time, warnings, zlib
+import gzip, hashlib, json, logging, os, struct, time, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -54,8 +54,10 @@ def list_image_folder(root: str | Path) -> tuple[list[str], list[str], np.ndarra
     return classes, paths, np.array(labels, dtype=np.int64)
 
 # %% ../nbs/02_sources.ipynb #c012
-def decode_image(path: str | Path, size: int = 32, channels: int = 3, notes: list | None = None) -> tuple[np.ndarray, bool]:
-    """One image as uint8 `[channels, size, size]` (centre-cropped and Lanczos-resized if needed) and whether it was resized.
+def decode_image(path: str | Path, size: int = 32, channels: int = 3,
+                 notes: list | None = None) -> tuple[np.ndarray, bool]:
+    """One image as uint8 `[channels, size, size]` (centre-cropped and Lanczos-resized if needed) and whether it was
+    resized.
     16-bit greyscale is scaled to 8 bits (65535 → 255); an alpha channel is composited on black, the modalities'
     background. Each such conversion is appended to `notes` as a phrase."""
     from PIL import Image, ImageOps
@@ -63,7 +65,8 @@ def decode_image(path: str | Path, size: int = 32, channels: int = 3, notes: lis
     try:
         with Image.open(path) as im:
             if im.mode in ('I', 'I;16', 'I;16L', 'I;16B', 'I;16N'):
-                im = Image.fromarray(np.clip(np.round(np.asarray(im, dtype=np.float64) * (255 / 65535)), 0, 255).astype(np.uint8), 'L')
+                im = Image.fromarray(np.clip(np.round(np.asarray(im, dtype=np.float64) * (255 / 65535)), 0, 255)
+                                     .astype(np.uint8), 'L')
                 notes.append('16-bit, scaled to 8 bits')
             if im.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in im.info:
                 im = Image.alpha_composite(Image.new('RGBA', im.size, (0, 0, 0, 255)), im.convert('RGBA'))
@@ -79,10 +82,12 @@ def decode_image(path: str | Path, size: int = 32, channels: int = 3, notes: lis
 # %% ../nbs/02_sources.ipynb #c012b
 def decode_images(paths: Sequence[str | Path], size: int = 32, channels: int = 3, out: np.ndarray | None = None,
                   workers: int | None = None, chunk: int = 256) -> tuple[np.ndarray, int]:
-    "Decode `paths` into uint8 `[N, channels, size, size]` (`out` if given) with a thread pool; returns it and the number resized."
+    """Decode `paths` into uint8 `[N, channels, size, size]` (`out` if given) with a thread pool; returns it and the
+    number resized."""
     if channels not in (1, 3): raise ValueError(f"channels must be 1 or 3, got {channels}")
     out = np.empty((len(paths), channels, size, size), np.uint8) if out is None else out
-    if out.shape != (len(paths), channels, size, size): raise ValueError(f"out must have shape {[len(paths), channels, size, size]}, got {list(out.shape)}")
+    if out.shape != (len(paths), channels, size, size):
+        raise ValueError(f"out must have shape {[len(paths), channels, size, size]}, got {list(out.shape)}")
     def work(lo):
         n = 0
         for i in range(lo, min(lo + chunk, len(paths))):
@@ -129,7 +134,8 @@ def _load_cache(files: dict, meta: dict) -> np.ndarray | None:
 
 # %% ../nbs/02_sources.ipynb #c017b
 def _build_cache(files: dict, meta: dict, paths, labels, workers) -> tuple[dict, float]:
-    "Decode `paths` into the cache files atomically (images, labels, then the JSON); returns the JSON and the seconds taken."
+    """Decode `paths` into the cache files atomically (images, labels, then the JSON); returns the JSON and the seconds
+    taken."""
     n, c, s = len(paths), meta['channels'], meta['size']
     files['meta'].parent.mkdir(parents=True, exist_ok=True)
     t0, resized = time.perf_counter(), []
@@ -149,9 +155,9 @@ def _build_cache(files: dict, meta: dict, paths, labels, workers) -> tuple[dict,
 def image_folder(root: str | Path, size: int = 32, channels: int = 3, cache_dir: str | Path | None = None,
                  name: str | None = None, workers: int | None = None) -> ImageSet:
     """An ImageFolder tree (`root/<class>/*.jpg|png|…`, classes sorted as torchvision's `ImageFolder`) as an `ImageSet`
-    of uint8 `[N, channels, size, size]`. Images of another size are centre-cropped and Lanczos-resized (with a warning);
-    an unreadable image raises `SourceError` naming it. With `cache_dir`, the decoded array is cached as `.npy` and
-    memory-mapped on later calls, rebuilt when the tree's fingerprint changes."""
+    of uint8 `[N, channels, size, size]`. Images of another size are centre-cropped and Lanczos-resized (with a
+    warning); an unreadable image raises `SourceError` naming it. With `cache_dir`, the decoded array is cached as
+    `.npy` and memory-mapped on later calls, rebuilt when the tree's fingerprint changes."""
     root = Path(root)
     classes, paths, labels = list_image_folder(root)
     name = name or root.name
@@ -164,11 +170,14 @@ def image_folder(root: str | Path, size: int = 32, channels: int = 3, cache_dir:
         images = _load_cache(files, meta)
         if images is None:
             built, secs = _build_cache(files, meta, paths, labels, workers)
-            logging.getLogger(__name__).info(f"decoded {len(paths)} images of {root} in {secs:.1f}s into {files['images']}")
+            logging.getLogger(__name__).info(f"decoded {len(paths)} images of {root} in {secs:.1f}s "
+                                             f"into {files['images']}")
             images = np.load(files['images'], mmap_mode='r')
         n_resized = json.loads(files['meta'].read_text()).get('n_resized', 0)
     if n_resized:
-        warnings.warn(f"{n_resized} of {len(paths)} images under {root} were not {size}x{size}: centre-cropped and resized", stacklevel=2)
+        warnings.warn(f"{n_resized} of {len(paths)} images under {root} were not {size}x{size}: "
+                      "centre-cropped and resized",
+                      stacklevel=2)
     return ImageSet(images, labels, classes, name)
 
 # %% ../nbs/02_sources.ipynb #c024
@@ -179,17 +188,22 @@ def read_idx(path: str | Path) -> np.ndarray:
     raw = path.read_bytes()
     if raw[:2] == b'\x1f\x8b':
         try: raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e: raise SourceError(f"cannot decompress {path} (truncated or corrupt gzip): {_one_line(e)}") from None
+        except (OSError, EOFError, zlib.error) as e:
+            raise SourceError(f"cannot decompress {path} (truncated or corrupt gzip): {_one_line(e)}") from None
     if len(raw) < 4 or raw[:2] != b'\0\0' or raw[3] == 0:
         raise SourceError(f"{path} is not an IDX file (magic number 0x{raw[:4].hex()}, expected 0x000008dd)")
-    if raw[2] != 0x08: raise SourceError(f"{path}: IDX type code 0x{raw[2]:02x} is not supported (only unsigned bytes, 0x08)")
+    if raw[2] != 0x08:
+        raise SourceError(f"{path}: IDX type code 0x{raw[2]:02x} is not supported (only unsigned bytes, 0x08)")
     d = raw[3]
-    if d > 4: raise SourceError(f"{path}: its IDX header declares {d} dimensions (byte 4 = 0x{d:02x}); images and labels have 3 and 1: a corrupt header")
+    if d > 4:
+        raise SourceError(f"{path}: its IDX header declares {d} dimensions (byte 4 = 0x{d:02x}); "
+                          "images and labels have 3 and 1: a corrupt header")
     if len(raw) < 4 + 4 * d: raise SourceError(f"{path} is truncated inside its header")
     shape = struct.unpack(f'>{d}I', raw[4:4 + 4 * d])
     n = int(np.prod(shape, dtype=np.int64))
     if len(raw) - 4 - 4 * d != n:
-        raise SourceError(f"{path} is truncated or has trailing bytes: header says {list(shape)} = {n} bytes of data, found {len(raw) - 4 - 4 * d}")
+        raise SourceError(f"{path} is truncated or has trailing bytes: header says {list(shape)} = {n} bytes of data, "
+                          f"found {len(raw) - 4 - 4 * d}")
     return np.frombuffer(raw, np.uint8, count=n, offset=4 + 4 * d).reshape(shape)
 
 # %% ../nbs/02_sources.ipynb #c024b
@@ -213,26 +227,33 @@ def pad_images(x: np.ndarray, pad_to: int | None) -> np.ndarray:
 def mnist_idx(images_gz: str | Path, labels_gz: str | Path, pad_to: int | None = 32, name: str = 'digit') -> ImageSet:
     "MNIST's gzipped IDX pair as an `ImageSet` of uint8 `[N, 1, pad_to, pad_to]` (28×28 zero-padded), classes '0'…'9'."
     x, y = read_idx(images_gz), read_idx(labels_gz)
-    if x.ndim != 3: raise SourceError(f"{images_gz}: expected an IDX image file [N, H, W] (magic 0x00000803), got shape {list(x.shape)}")
-    if y.ndim != 1: raise SourceError(f"{labels_gz}: expected an IDX label file [N] (magic 0x00000801), got shape {list(y.shape)}")
+    if x.ndim != 3:
+        raise SourceError(f"{images_gz}: expected an IDX image file [N, H, W] (magic 0x00000803), "
+                          f"got shape {list(x.shape)}")
+    if y.ndim != 1:
+        raise SourceError(f"{labels_gz}: expected an IDX label file [N] (magic 0x00000801), got shape {list(y.shape)}")
     if len(x) != len(y): raise SourceError(f"{images_gz} holds {len(x)} images but {labels_gz} holds {len(y)} labels")
     if len(y) and y.max() > 9: raise SourceError(f"{labels_gz}: labels must be digits 0-9, found {int(y.max())}")
     return ImageSet(pad_images(x[:, None], pad_to), y.astype(np.int64), list(DIGIT_CLASSES), name)
 
 # %% ../nbs/02_sources.ipynb #c031
 def torchvision_cifar10(root: str | Path, train: bool = True, download: bool = False, name: str = 'photo') -> ImageSet:
-    "CIFAR-10 via `torchvision.datasets.CIFAR10` (`root/cifar-10-batches-py`) as uint8 `[N, 3, 32, 32]`; `download=True` needs internet."
+    """CIFAR-10 via `torchvision.datasets.CIFAR10` (`root/cifar-10-batches-py`) as uint8 `[N, 3, 32, 32]`;
+    `download=True` needs internet."""
     from torchvision.datasets import CIFAR10
     try: ds = CIFAR10(str(root), train=train, download=download)
     except RuntimeError as e:
         if download: raise SourceError(f"could not get CIFAR-10 into {root}: {_one_line(e)}") from None
-        raise SourceNotFound(f"CIFAR-10 not found (or corrupt) under {root}/cifar-10-batches-py; pass download=True to fetch it, "
+        raise SourceNotFound(f"CIFAR-10 not found (or corrupt) under {root}/cifar-10-batches-py; "
+                             f"pass download=True to fetch it, "
                              f"or read a local ImageFolder copy with image_folder(path)") from None
     return ImageSet(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)), np.asarray(ds.targets), list(ds.classes), name)
 
 # %% ../nbs/02_sources.ipynb #c031b
-def torchvision_mnist(root: str | Path, train: bool = True, download: bool = False, pad_to: int | None = 32, name: str = 'digit') -> ImageSet:
-    "MNIST via `torchvision.datasets.MNIST` (`root/MNIST/raw`) as uint8 `[N, 1, pad_to, pad_to]`; `download=True` needs internet."
+def torchvision_mnist(root: str | Path, train: bool = True, download: bool = False, pad_to: int | None = 32,
+                      name: str = 'digit') -> ImageSet:
+    """MNIST via `torchvision.datasets.MNIST` (`root/MNIST/raw`) as uint8 `[N, 1, pad_to, pad_to]`; `download=True`
+    needs internet."""
     from torchvision.datasets import MNIST
     try: ds = MNIST(str(root), train=train, download=download)
     except RuntimeError as e:
@@ -243,7 +264,8 @@ def torchvision_mnist(root: str | Path, train: bool = True, download: bool = Fal
 
 # %% ../nbs/02_sources.ipynb #c035
 def find_data_root(data_root: str | Path | None = None) -> Path:
-    "The shared data folder: `data_root`, else `$MJDIFF_DATA`, else `../shared/data` from the cwd, then from the repo root."
+    """The shared data folder: `data_root`, else `$MJDIFF_DATA`, else `../shared/data` from the cwd, then from the repo
+    root."""
     if data_root is not None: tried = [(Path(data_root), 'data_root argument')]
     elif os.environ.get('MJDIFF_DATA'): tried = [(Path(os.environ['MJDIFF_DATA']), '$MJDIFF_DATA')]
     else:
@@ -268,16 +290,22 @@ def cifar10_mnist_sets(data_root: str | Path | None = None, split: str = 'train'
     8,000/2,000 by default. Pass `cache_dir` so the photos are decoded once and memory-mapped afterwards."""
     if split not in ('train', 'heldout'): raise ValueError(f"unknown split {split!r}; choose 'train' or 'heldout'")
     root = find_data_root(data_root)
-    photo = image_folder(root / 'cifar10-jpg' / ('train' if split == 'train' else 'test'), 32, 3, cache_dir, 'photo', workers)
+    photo = image_folder(root / 'cifar10-jpg' / ('train' if split == 'train' else 'test'), 32, 3, cache_dir, 'photo',
+                         workers)
     if photo.classes != CIFAR10_CLASSES:
         raise SourceError(f"{root / 'cifar10-jpg'}: expected class folders {CIFAR10_CLASSES}, found {photo.classes}")
-    digits = mnist_idx(root / 'mnist' / 't10k-images-idx3-ubyte.gz', root / 'mnist' / 't10k-labels-idx1-ubyte.gz', 32, 'digit')
-    if not 0 < mnist_train < len(digits): raise ValueError(f"mnist_train must be in 1..{len(digits) - 1}, got {mnist_train}")
-    return {'photo': photo, 'digit': digits.subset(slice(0, mnist_train) if split == 'train' else slice(mnist_train, None))}
+    digits = mnist_idx(root / 'mnist' / 't10k-images-idx3-ubyte.gz', root / 'mnist' / 't10k-labels-idx1-ubyte.gz',
+                       32, 'digit')
+    if not 0 < mnist_train < len(digits):
+        raise ValueError(f"mnist_train must be in 1..{len(digits) - 1}, got {mnist_train}")
+    return {'photo': photo,
+            'digit': digits.subset(slice(0, mnist_train) if split == 'train' else slice(mnist_train, None))}
 
 # %% ../nbs/02_sources.ipynb #c037b
-def cifar10_mnist_dataset(data_root: str | Path | None = None, split: str = 'train', cache_dir: str | Path | None = None,
+def cifar10_mnist_dataset(data_root: str | Path | None = None, split: str = 'train',
+                          cache_dir: str | Path | None = None,
                           class_map: Mapping[str, Sequence[int]] | None = None, seed: int = 0, **kw) -> PairedDataset:
-    "A `PairedDataset` anchored on the photos: photo of class k ↔ digit `class_map['digit'][k]` (default k), re-drawn per epoch."
+    """A `PairedDataset` anchored on the photos: photo of class k ↔ digit `class_map['digit'][k]` (default k), re-drawn
+    per epoch."""
     return PairedDataset(cifar10_mnist_sets(data_root, split, cache_dir, **kw), cifar10_mnist_layout(),
                          class_map=class_map, anchor='photo', seed=seed)

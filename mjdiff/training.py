@@ -4,25 +4,25 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import contextlib, copy, csv, json, math, os, shutil, signal, threading, time
-from dataclasses import dataclass, field, asdict, fields
+import contextlib, copy, csv, math, os, shutil, signal, threading, time
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock, lock_held
+from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
 from .layout import Layout, LayoutError
-from .diffusion import NoiseConfig, Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
-from .networks import UNet, UNetConfig, n_params, grow_mask_input
+from .diffusion import Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
+from .networks import n_params, grow_mask_input
 from .alignment import Aligner, EncoderTarget, TeacherTarget, capture
+from .checkpoint import get_device, model_config, _same_model, load_weights, export_weights
 
 # %% auto #0
 __all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'STREAMS', 'LOG_FIELDS', 'check_fields',
-           'TrainConfig', 'from_params', 'get_device', 'build_model', 'model_config', 'model_from_config',
-           'state_mismatch', 'load_weights', 'pretrained_path', 'load_model', 'export_weights', 'export_checkpoint',
-           'ema_update', 'batch_indices', 'StepBatches', 'step_loader', 'step_seed', 'step_noise', 'random_squares',
-           'step_occlusion', 'step_mask', 'step_corruption', 'step_xflip', 'init_distributed', 'teardown_distributed',
-           'truncate_log', 'lr_at', 'TrainingDiverged', 'TrainingStopped', 'train', 'read_log', 'plot_loss']
+           'micro_batch', 'TrainConfig', 'from_params', 'ema_update', 'batch_indices', 'StepBatches', 'step_loader',
+           'step_seed', 'step_noise', 'random_squares', 'step_occlusion', 'step_mask', 'step_corruption', 'step_xflip',
+           'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged', 'TrainingStopped',
+           'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -31,21 +31,35 @@ def check_fields(obj, rules: dict):
     for f in fields(obj):
         v, kind = getattr(obj, f.name), type(f.default)
         number = isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-        ok = {bool: isinstance(v, bool), int: number and float(v).is_integer() and not isinstance(v, (float, np.floating)),
+        ok = {bool: isinstance(v, bool), int: number and float(v).is_integer() and not isinstance(v, (float,
+                                                                                                      np.floating)),
               float: number, str: isinstance(v, str)}.get(kind, True)
-        if not ok: raise ValueError(f"parameter {f.name} must be {'an integer' if kind is int else kind.__name__}, got {v!r}")
+        if not ok:
+            raise ValueError(f"parameter {f.name} must be {'an integer' if kind is int else kind.__name__}, got {v!r}")
         if number and not math.isfinite(v): raise ValueError(f"parameter {f.name} must be finite, got {v!r}")
         rule = rules.get(f.name)
         if isinstance(rule, tuple) and rule and callable(rule[0]):
             if not rule[0](v): raise ValueError(f"parameter {f.name} must be {rule[1]}, got {v!r}")
         elif rule is not None and v not in rule: raise ValueError(f"parameter {f.name}={v!r} is not one of {rule}")
 
+# %% ../nbs/06_training.ipynb #c006mb
+def micro_batch(batch_size: int, world: int = 1, grad_accum: int = 1) -> int:
+    """Examples per process and forward pass of a global batch `batch_size` on `world` processes with `grad_accum`
+    steps; one-line error unless whole."""
+    if batch_size % (world * grad_accum):
+        raise ValueError(
+            f"parameter batch_size={batch_size} must divide by processes × grad_accum = {world} × {grad_accum}")
+    return batch_size // (world * grad_accum)
+
 # %% ../nbs/06_training.ipynb #c006b
 POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0, '≥ 0'), (lambda v: v >= 1, '≥ 1')
 PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
 TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
-                   weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'), sigma_mode=SIGMA_MODES,
-                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY, p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE, precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
+                   weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'),
+                   sigma_mode=SIGMA_MODES,
+                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY,
+                   p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE,
+                   precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
                    max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1, seed=NON_NEGATIVE,
                    align_weight=NON_NEGATIVE, align_until=NON_NEGATIVE,
@@ -64,26 +78,36 @@ class TrainConfig:
     ema_decay: float = 0.999          # per-step decay of the EMA weights used for sampling
     sigma_mode: str = 'per_modality'  # 'shared' (the paper), 'per_modality' (ours), 'single' (control)
     p_shared: float = 0.5             # per_modality: probability that an example has one σ for all modalities (joint)
-    p_known: float = 0.25             # per_modality: otherwise, each modality's probability of σ = 0 (a known condition)
+    # per_modality: otherwise, each modality's probability of σ = 0 (a known condition)
+    p_known: float = 0.25
     p_absent: float = 0.1             # per_modality: each modality's probability of σ = σ_max (absent, for guidance)
     p_occlude: float = 0.0            # probability that a known (σ = 0) modality of an example is shown partly occluded
-    p_corrupt: float = 0.0            # probability that a known modality with a corrupted bank in the data (misspelt words) is shown corrupted
-    p_mask: float = 0.0               # probability that a noisy modality is partly observed: a random square noisy, the rest clean (needs mask_input)
-    loss_balance: str = 'channels'    # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
+    # probability that a known modality with a corrupted bank in the data (misspelt words) is shown corrupted
+    p_corrupt: float = 0.0
+    # probability that a noisy modality is partly observed: a random square noisy, the rest clean (needs mask_input)
+    p_mask: float = 0.0
+    # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
+    loss_balance: str = 'channels'
     min_snr: float = 0.0              # γ of a min-SNR-style cap on EDM's loss weight (0: none)
     precision: str = 'bf16'           # 'bf16' (autocast, CPU and CUDA: 1.6× faster here, same loss) or 'fp32'
     channels_last: bool = False       # NHWC activations and weights (faster convolutions on CPU and tensor cores)
     compile: bool = False             # torch.compile the network (inductor; needs a C++ compiler on CPU)
-    foreach: bool = True              # multi-tensor AdamW: the fused kernel where the device has one (CUDA, CPU), else foreach
+    # multi-tensor AdamW: the fused kernel where the device has one (CUDA, CPU), else foreach
+    foreach: bool = True
     num_workers: int = 0              # data-loading worker processes running ahead of the step (0: load in the step)
     grad_accum: int = 1               # micro-batches per optimizer step
     ckpt_every: int = 250             # steps between checkpoints (last.pt; prev.pt keeps the one before)
-    milestone_every: int = 0          # also keep the EMA weights of every milestone_every-th step (checkpoints/ema_<step>.pt; 0: none)
-    eval_every: int = 0               # the learning-curve check every eval_every steps (0: off); it never changes the training
+    # also keep the EMA weights of every milestone_every-th step (checkpoints/ema_<step>.pt; 0: none)
+    milestone_every: int = 0
+    # the learning-curve check every eval_every steps (0: off); it never changes the training
+    eval_every: int = 0
     max_bad_steps: int = 10           # non-finite steps in a row (each one skipped) that stop the run
-    xflip: str = ''                   # modalities (comma-separated) shown mirrored left–right in half the examples ('': none)
-    align_modality: str = ''          # representation alignment (mjdiff.alignment) of this modality's features ('': off)
-    align_with: str = 'encoder'       # what it is aligned with: 'encoder' (REPA: a frozen encoder, passed to train) or 'ema' (SRA)
+    # modalities (comma-separated) shown mirrored left–right in half the examples ('': none)
+    xflip: str = ''
+    # representation alignment (mjdiff.alignment) of this modality's features ('': off)
+    align_modality: str = ''
+    # what it is aligned with: 'encoder' (REPA: a frozen encoder, passed to train) or 'ema' (SRA)
+    align_with: str = 'encoder'
     align_stage: str = 'mid'          # the network stage aligned: 'mid' (the bottleneck, U-REPA), 'down<i>' or 'up<i>'
     align_teacher_stage: str = 'up2'  # SRA: the EMA teacher's (later) stage giving the target
     align_teacher_ratio: float = 0.5  # SRA: the teacher sees the aligned modality at this fraction of its noise level
@@ -95,12 +119,18 @@ class TrainConfig:
 
     def __post_init__(self):
         check_fields(self, TRAIN_RULES)
-        if self.p_known + self.p_absent > 1: raise ValueError(f"parameters p_known + p_absent = {self.p_known + self.p_absent:g} must be ≤ 1")
+        if self.p_known + self.p_absent > 1:
+            raise ValueError(f"parameters p_known + p_absent = {self.p_known + self.p_absent:g} must be ≤ 1")
         for k in ('p_occlude', 'p_corrupt'):
             if getattr(self, k) and (self.sigma_mode != 'per_modality' or not self.p_known):
-                raise ValueError(f"parameter {k}={getattr(self, k):g} acts on known modalities, which need sigma_mode='per_modality' and p_known > 0")
-        if self.batch_size % self.grad_accum: raise ValueError(f"batch_size {self.batch_size} is not divisible by grad_accum {self.grad_accum}")
-        if self.align_modality and self.compile: raise ValueError("parameter compile=True: alignment reads a stage's features with a forward hook, which a compiled network does not run; set compile=False")
+                raise ValueError(
+                    f"parameter {k}={getattr(self, k):g} acts on known modalities, which need "
+                    f"sigma_mode='per_modality' and p_known > 0")
+        micro_batch(self.batch_size, 1, self.grad_accum)
+        if self.align_modality and self.compile:
+            raise ValueError(
+                "parameter compile=True: alignment reads a stage's features with a forward hook, which a compiled "
+                "network does not run; set compile=False")
 
 # %% ../nbs/06_training.ipynb #c006c
 def from_params(cls, params: dict, strict: bool = True):
@@ -109,89 +139,6 @@ def from_params(cls, params: dict, strict: bool = True):
     unknown = sorted(set(params) - names)
     if strict and unknown: raise ValueError(f"unknown {cls.__name__} parameter(s) {unknown}; known: {sorted(names)}")
     return cls(**{k: v for k, v in params.items() if k in names})
-
-# %% ../nbs/06_training.ipynb #c006d
-def get_device(name: str = 'auto') -> torch.device:
-    "'auto' → CUDA when present (this process's current GPU), else CPU; one-line `ValueError` for a device that is not there."
-    try: d = torch.device('cuda' if name == 'auto' and torch.cuda.is_available() else ('cpu' if name == 'auto' else name))
-    except RuntimeError as e: raise ValueError(f"unknown device {name!r} ({e})") from None
-    if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {name!r}: no CUDA device is visible here; use 'cpu' or 'auto'")
-    return torch.device('cuda', torch.cuda.current_device()) if d.type == 'cuda' and d.index is None else d
-
-# %% ../nbs/06_training.ipynb #c008
-def build_model(layout: Layout, net: UNetConfig | None = None, noise: NoiseConfig | None = None) -> Precond:
-    "The denoiser `D(x, sigma)`: a `UNet` wrapped in EDM preconditioning."
-    net = net or UNetConfig()
-    return Precond(UNet(layout.channels, layout.M, layout.size, net), layout, noise)
-
-# %% ../nbs/06_training.ipynb #c008b
-def model_config(D: Precond) -> dict:
-    "JSON-ready description from which `build_model` rebuilds `D`."
-    return {'layout': D.layout.to_dict(), 'net': asdict(D.net.cfg), 'noise': asdict(D.noise)}
-
-# %% ../nbs/06_training.ipynb #c008c
-def model_from_config(cfg: dict) -> Precond:
-    "Inverse of `model_config`."
-    return build_model(Layout.from_dict(cfg['layout']), UNetConfig(**cfg['net']), NoiseConfig(**cfg['noise']))
-
-# %% ../nbs/06_training.ipynb #c008c2
-def _same_model(a: dict, b: dict, but: tuple = ()) -> bool:
-    "Whether two model configs describe the same network (fields added since with their defaults), ignoring net fields `but`."
-    net = lambda c: {k: v for k, v in asdict(UNetConfig(**c['net'])).items() if k not in but}
-    return {**a, 'net': net(a)} == {**b, 'net': net(b)}
-
-# %% ../nbs/06_training.ipynb #c008d
-def state_mismatch(model_sd: dict, ck_sd: dict) -> str:
-    "What differs between a model's state dict and a checkpoint's, in one line ('' if they fit)."
-    other = [f"{k} is {list(ck_sd[k].shape)} there, {list(v.shape)} here" for k, v in model_sd.items() if k in ck_sd and ck_sd[k].shape != v.shape]
-    missing, extra = [k for k in model_sd if k not in ck_sd], [k for k in ck_sd if k not in model_sd]
-    parts = ([f"{len(other)} tensor(s) of other sizes (e.g. {other[0]})"] if other else []) + \
-            ([f"{len(missing)} missing (e.g. {missing[0]})"] if missing else []) + ([f"{len(extra)} unexpected (e.g. {extra[0]})"] if extra else [])
-    return '; '.join(parts)
-
-# %% ../nbs/06_training.ipynb #c008e
-def load_weights(module: nn.Module, sd: dict, what: str):
-    "`module.load_state_dict(sd)`, or a one-line `CheckpointError` saying which tensors differ."
-    if diff := state_mismatch(module.state_dict(), sd): raise CheckpointError(f"{what} does not fit this network: {diff}")
-    module.load_state_dict(sd)
-
-# %% ../nbs/06_training.ipynb #c008f
-def pretrained_path(name: str = 'demo') -> Path:
-    "The shipped pretrained weights `mjdiff/assets/<name>.pt` (the demo's: made by `make demo-checkpoint`)."
-    import mjdiff
-    return Path(mjdiff.__file__).parent / 'assets' / f'{name}.pt'
-
-# %% ../nbs/06_training.ipynb #c008g
-def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
-    "The denoiser stored in a checkpoint (EMA weights by default), in eval mode."
-    ck = load_checkpoint(path)
-    try: D = model_from_config(ck['config']['model'])
-    except (KeyError, TypeError, ValueError) as e: raise CheckpointError(f"checkpoint {path} has no valid model config: {type(e).__name__}: {e}") from None
-    load_weights(D, ck['ema'] if ema and ck.get('ema') is not None else ck['model'], f"checkpoint {path}")
-    return D.to(device).eval()
-
-# %% ../nbs/06_training.ipynb #c008h
-def export_weights(ck: dict) -> dict:
-    """What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step, and
-    the running totals (training and CPU seconds, skipped steps, images) so a lost run can go on from it (see `train`)."""
-    if ck.get('ema') is None or 'step' not in ck: raise CheckpointError("the checkpoint has no EMA weights or step to export")
-    totals = {k: v for k, v in ck.get('state', {}).items() if k in ('elapsed', 'cpu_seconds', 'skipped', 'images')}
-    return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config'], 'state': totals}
-
-# %% ../nbs/06_training.ipynb #c008i
-def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
-    """Strip checkpoint `src` to `export_weights` in `dst`: a small file to ship or share. Refuses to write over `src`,
-    over a run's resume point (`checkpoints/last.pt` or `prev.pt`), or into a run directory a live process holds."""
-    src, dst = Path(src).expanduser().resolve(), Path(dst).expanduser().resolve()
-    if dst.exists() and src.exists() and os.path.samefile(src, dst):
-        raise CheckpointError(f"export-checkpoint: {dst} is the source itself; writing the EMA weights over it would lose the run's optimizer state and exact resume")
-    if dst.parent.name == 'checkpoints' and dst.name in ('last.pt', 'prev.pt'):
-        raise CheckpointError(f"export-checkpoint: {dst} is a run's resume point; write the exported weights to another file")
-    if held := [d for d in (dst.parent, dst.parent.parent) if lock_held(d)]:
-        raise CheckpointError(f"export-checkpoint: {held[0]} belongs to a run in progress; write the exported weights elsewhere")
-    atomic_save(export_weights(load_checkpoint(src)), dst)
-    return dst
-
 
 # %% ../nbs/06_training.ipynb #c010
 @torch.no_grad()
@@ -202,7 +149,8 @@ def ema_update(ema: nn.Module, model: nn.Module, step: int, decay: float):
     for be, bm in zip(ema.buffers(), model.buffers()): be.copy_(bm)
 
 # %% ../nbs/06_training.ipynb #c012
-def batch_indices(step: int, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> tuple[int, np.ndarray]:
+def batch_indices(step: int, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> tuple[int,
+                                                                                                         np.ndarray]:
     "`(epoch, indices)` of global step `step` for this rank."
     per_epoch = max(1, n // batch_size)
     epoch, pos = divmod(step, per_epoch)
@@ -215,17 +163,20 @@ class StepBatches(torch.utils.data.Dataset):
     """Item `step` → `(epoch, x [B/W, C, H, W], x_corrupted)`: this rank's share of the batch of global step `step`;
     `x_corrupted` (with `corrupted`, else None) is the same batch with the data's corrupted partners."""
     def __init__(self, data, batch_size: int, seed: int, rank: int = 0, world: int = 1, corrupted: bool = False):
-        self.data, self.batch_size, self.seed, self.rank, self.world, self.corrupted = data, batch_size, seed, rank, world, corrupted
+        self.data, self.batch_size, self.seed = data, batch_size, seed
+        self.rank, self.world, self.corrupted = rank, world, corrupted
     def __getitem__(self, step: int):
         epoch, idx = batch_indices(step, len(self.data), self.batch_size, self.seed, self.rank, self.world)
         if getattr(self.data, 'epoch', epoch) != epoch: self.data.set_epoch(epoch)   # partners re-drawn per epoch
-        return epoch, self.data.get_batch(idx)[0], self.data.get_batch(idx, corrupted=True)[0] if self.corrupted else None
+        return epoch, self.data.get_batch(idx)[0], self.data.get_batch(idx,
+                                                                       corrupted=True)[0] if self.corrupted else None
 
 # %% ../nbs/06_training.ipynb #c012c
 def step_loader(data, cfg: TrainConfig, start: int, rank: int = 0, world: int = 1, pin_memory: bool = False):
     "Batches of steps `start … cfg.steps-1` in order; `cfg.num_workers` processes load ahead (0: in this process)."
     w = cfg.num_workers
-    return torch.utils.data.DataLoader(StepBatches(data, cfg.batch_size, cfg.seed, rank, world, corrupted=cfg.p_corrupt > 0), batch_size=None,
+    return torch.utils.data.DataLoader(StepBatches(data, cfg.batch_size, cfg.seed, rank, world,
+                                                   corrupted=cfg.p_corrupt > 0), batch_size=None,
                                        sampler=range(start, cfg.steps), num_workers=w, pin_memory=pin_memory,
                                        prefetch_factor=2 if w else None, persistent_workers=False)
 
@@ -236,7 +187,8 @@ def _dist():
     return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
 
 # %% ../nbs/06_training.ipynb #c015s
-STREAMS = {'noise': 0, 'dropout': 8, 'occlusion': 9, 'corruption': 10, 'mask': 11, 'xflip': 12, 'align': 13}     # slots < 16: one step's seeds
+# slots < 16: one step's seeds
+STREAMS = {'noise': 0, 'dropout': 8, 'occlusion': 9, 'corruption': 10, 'mask': 11, 'xflip': 12, 'align': 13}
 
 def step_seed(seed: int, step: int, stream: str, rank: int = 0) -> int:
     "Seed of random stream `stream` (a key of `STREAMS`) at global step `step`; only dropout differs per `rank`."
@@ -247,62 +199,79 @@ def step_seed(seed: int, step: int, stream: str, rank: int = 0) -> int:
 def step_noise(step: int, batch: int, D: Precond, cfg: TrainConfig, device, rank: int = 0, world: int = 1):
     "`(sigma [B/W, M], eps [B/W, C, H, W])` of this rank at global step `step` (drawn for all `batch`, then sliced)."
     g = torch.Generator(device).manual_seed(step_seed(cfg.seed, step, 'noise'))
-    sigma = sample_sigma(batch, D.layout.M, cfg.sigma_mode, D.noise, cfg.p_shared, cfg.p_known, cfg.p_absent, generator=g, device=device)
+    sigma = sample_sigma(batch, D.layout.M, cfg.sigma_mode, D.noise, cfg.p_shared, cfg.p_known, cfg.p_absent,
+                         generator=g, device=device)
     eps = torch.randn((batch, D.layout.channels, D.layout.size, D.layout.size), generator=g, device=device)
     return sigma[rank::world], eps[rank::world]
 
 # %% ../nbs/06_training.ipynb #c016p
 def random_squares(g: torch.Generator, B: int, M: int, H: int, p: float) -> tuple[torch.Tensor, torch.Tensor]:
-    "`(hit [B, M], square [B, M, H, H])`: which example × modality (probability `p`), and a random square of area ≈ U(0, 3/4) in each."
+    """`(hit [B, M], square [B, M, H, H])`: which example × modality (probability `p`), and a random square of area ≈
+    U(0, 3/4) in each."""
     hit = torch.rand(B, M, generator=g) < p
-    side = (torch.rand(B, M, generator=g) * 0.75).sqrt().mul(H).floor().long()            # area fraction ≈ U(0, 3/4), whole pixels
+    # area fraction ≈ U(0, 3/4), whole pixels
+    side = (torch.rand(B, M, generator=g) * 0.75).sqrt().mul(H).floor().long()
     r0, c0 = (torch.rand(2, B, M, generator=g) * (H - side + 1)).long()
     rows, cols = torch.arange(H)[None, None, :, None], torch.arange(H)[None, None, None, :]
-    return hit, (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None, None]) & (cols < (c0 + side)[..., None, None])
+    return hit, (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None,
+        None]) & (cols < (c0 + side)[..., None, None])
 
 # %% ../nbs/06_training.ipynb #c016p2
-def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, rank: int = 0, world: int = 1) -> torch.Tensor | None:
-    "`[B/W, C, H, W]` bool, True on the occluded pixels of the known modalities at global step `step` (None when `p_occlude` is 0)."
+def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, rank: int = 0,
+                   world: int = 1) -> torch.Tensor | None:
+    """`[B/W, C, H, W]` bool, True on the occluded pixels of the known modalities at global step `step` (None when
+    `p_occlude` is 0)."""
     if not cfg.p_occlude: return None
     g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'occlusion'))
     hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_occlude)
-    occ = (sq & hit[..., None, None])[rank::world].to(sigma.device) & (sigma == 0)[..., None, None]      # [B/W, M, H, W], known modalities only
+    # [B/W, M, H, W], known modalities only
+    occ = (sq & hit[..., None, None])[rank::world].to(sigma.device) & (sigma == 0)[..., None, None]
     return occ.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
 
 # %% ../nbs/06_training.ipynb #c016pm
-def step_mask(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, sigma_max: float, rank: int = 0, world: int = 1) -> torch.Tensor | None:
-    "`[B/W, C, H, W]` bool, True on the observed (clean) pixels of partly observed noisy modalities at global step `step` (None when `p_mask` is 0)."
+def step_mask(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, sigma_max: float, rank: int = 0,
+              world: int = 1) -> torch.Tensor | None:
+    """`[B/W, C, H, W]` bool, True on the observed (clean) pixels of partly observed noisy modalities at global step
+    `step` (None when `p_mask` is 0)."""
     if not cfg.p_mask: return None
     g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'mask'))
     hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_mask)
     noisy = ((sigma > 0) & (sigma < sigma_max))[..., None, None]
-    seen = (~sq & hit[..., None, None])[rank::world].to(sigma.device) & noisy              # [B/W, M, H, W]: outside the square
+    # [B/W, M, H, W]: outside the square
+    seen = (~sq & hit[..., None, None])[rank::world].to(sigma.device) & noisy
     return seen.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
 
 # %% ../nbs/06_training.ipynb #c016s
-def step_corruption(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, names: list[str], rank: int = 0, world: int = 1) -> torch.Tensor | None:
-    "`[B/W, C]` bool, True on the channels of the known modalities among `names` shown corrupted at global step `step` (None when `p_corrupt` is 0)."
+def step_corruption(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, names: list[str], rank: int = 0,
+                    world: int = 1) -> torch.Tensor | None:
+    """`[B/W, C]` bool, True on the channels of the known modalities among `names` shown corrupted at global step
+    `step` (None when `p_corrupt` is 0)."""
     if not cfg.p_corrupt: return None
     g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'corruption'))
     has = torch.tensor([m.name in names for m in layout.modalities])
-    hit = ((torch.rand(len(sigma) * world, layout.M, generator=g) < cfg.p_corrupt) & has)[rank::world].to(sigma.device) & (sigma == 0)
+    hit = ((torch.rand(len(sigma) * world, layout.M,
+                       generator=g) < cfg.p_corrupt) & has)[rank::world].to(sigma.device) & (sigma == 0)
     return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
 
 # %% ../nbs/06_training.ipynb #c016x1
-def step_xflip(step: int, batch: int, layout: Layout, cfg: TrainConfig, rank: int = 0, world: int = 1) -> torch.Tensor | None:
+def step_xflip(step: int, batch: int, layout: Layout, cfg: TrainConfig, rank: int = 0,
+               world: int = 1) -> torch.Tensor | None:
     """`[B/W, C]` bool: True on the channels of the modalities named in `cfg.xflip` of the examples shown mirrored
     left–right at global step `step` (each with probability ½, drawn for all `batch`; None when `xflip` is '')."""
     if not cfg.xflip: return None
     names = cfg.xflip.split(',')
-    if bad := [n for n in names if n not in layout.slices]: raise LayoutError(f"parameter xflip: unknown modality {bad[0]!r}; this layout has {layout.names}")
+    if bad := [n for n in names if n not in layout.slices]:
+        raise LayoutError(f"parameter xflip: unknown modality {bad[0]!r}; this layout has {layout.names}")
     g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'xflip'))
-    hit = (torch.rand(batch, layout.M, generator=g) < 0.5)[rank::world] & torch.tensor([n in names for n in layout.names])
+    hit = (torch.rand(batch, layout.M, generator=g) < 0.5)[rank::world] & torch.tensor([n in names
+                                                                                        for n in layout.names])
     return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities]), dim=1)
 
 
 # %% ../nbs/06_training.ipynb #c018
 def init_distributed(device: str = 'auto') -> tuple[int, int]:
-    "Join torchrun's process group (gloo on CPU, NCCL on CUDA; sets this process's GPU). `(rank, world)`; (0, 1) outside torchrun."
+    """Join torchrun's process group (gloo on CPU, NCCL on CUDA; sets this process's GPU). `(rank, world)`; (0, 1)
+    outside torchrun."""
     d = torch.distributed
     if d.is_initialized(): return _dist()
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return 0, 1
@@ -314,7 +283,8 @@ def init_distributed(device: str = 'auto') -> tuple[int, int]:
 # %% ../nbs/06_training.ipynb #c018b
 def teardown_distributed():
     "Leave the process group (if any)."
-    if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 # %% ../nbs/06_training.ipynb #c020
 LOG_FIELDS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'images_per_s', 'seconds']
@@ -323,7 +293,8 @@ def truncate_log(path: Path, step: int):
     "Keep the header and the complete rows of steps ≤ `step` of a CSV log (written atomically)."
     with open(path, newline='') as f: rows = list(csv.reader(f))
     if not rows: return
-    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= step]   # partial rows go too
+    # partial rows go too
+    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= step]
     if len(keep) == len(rows): return
     tmp = path.with_suffix('.csv.tmp')
     with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
@@ -331,17 +302,18 @@ def truncate_log(path: Path, step: int):
 
 # %% ../nbs/06_training.ipynb #c020b
 def lr_at(step: int, cfg: TrainConfig, warm_from: int = 0) -> float:
-    "Learning rate of 0-based step `step`: linear warm-up from step `warm_from`, constant, linear decay to 0 over the last `cfg.lr_decay` steps (all if fewer)."
+    """Learning rate of 0-based step `step`: linear warm-up from step `warm_from`, constant, linear decay to 0 over
+    the last `cfg.lr_decay` steps (all if fewer)."""
     decay = min(1.0, (cfg.steps - step) / min(cfg.lr_decay, cfg.steps)) if cfg.lr_decay else 1.0
     return cfg.lr * min(1.0, (step - warm_from + 1) / max(1, cfg.warmup)) * decay
 
 # %% ../nbs/06_training.ipynb #c020c
 def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
-    "AdamW; `cfg.foreach`: the fused kernel when the device has one, else the foreach one; off: the per-tensor loop."
-    from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
-    fused = cfg.foreach and device.type in _get_fused_kernels_supported_devices()
-    return torch.optim.AdamW(D.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99),
-                             fused=fused or None, foreach=False if not cfg.foreach else (None if fused else True))
+    "AdamW; `cfg.foreach`: the fused kernel, or the foreach one where the device has none; off: the per-tensor loop."
+    params, kw = list(D.parameters()), dict(lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    if not cfg.foreach: return torch.optim.AdamW(params, foreach=False, **kw)
+    try: return torch.optim.AdamW(params, fused=True, **kw)
+    except RuntimeError: return torch.optim.AdamW(params, foreach=True, **kw)      # no fused kernel for this device
 
 # %% ../nbs/06_training.ipynb #c020d
 class TrainingDiverged(RuntimeError):
@@ -366,11 +338,13 @@ def _sigterm_flag(on: bool = True):
 # %% ../nbs/06_training.ipynb #c020e
 def _finite(*modules) -> bool:
     "Whether every parameter and buffer of `modules` is finite."
-    return all(bool(torch.isfinite(t).all()) for m in modules for t in [*m.parameters(), *m.buffers()] if t.is_floating_point())
+    return all(bool(torch.isfinite(t).all()) for m in modules for t in [*m.parameters(), *m.buffers()]
+               if t.is_floating_point())
 
 # %% ../nbs/06_training.ipynb #c020f
 def _keep_previous(path: Path):
-    "Hard-link `path` to `prev.pt` beside it (atomically), so the next write of `path` cannot lose the last good checkpoint."
+    """Hard-link `path` to `prev.pt` beside it (atomically), so the next write of `path` cannot lose the last good
+    checkpoint."""
     prev, tmp = path.with_name('prev.pt'), path.with_name('.prev.pt.link.tmp')
     tmp.unlink(missing_ok=True)
     try: os.link(path, tmp)
@@ -386,8 +360,10 @@ def _resume_from(ck_dir: Path, device) -> dict | None:
     except CheckpointError as e:
         if not prev.exists(): raise
         ck = load_checkpoint(prev, map_location=device)
-        os.replace(last, last.with_name('last.pt.corrupt'))          # kept for inspection; the next save cannot link it over prev.pt
-        print(f"[mjdiff] {e}; resuming from the previous checkpoint {prev} (the unreadable one is now last.pt.corrupt)", flush=True)
+        # kept for inspection; the next save cannot link it over prev.pt
+        os.replace(last, last.with_name('last.pt.corrupt'))
+        print(f"[mjdiff] {e}; resuming from the previous checkpoint {prev} (the unreadable one is now last.pt.corrupt)",
+              flush=True)
         return ck
 
 # %% ../nbs/06_training.ipynb #c020h
@@ -405,92 +381,130 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     and a one-line `TrainingStopped`. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
     rank, world = _dist()
     with run_lock(run_dir) if rank == 0 else contextlib.nullcontext(), _sigterm_flag(world == 1) as stop:
-        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate, stop, align_encoder)
+        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate, stop,
+                      align_encoder)
 
 # %% ../nbs/06_training.ipynb #c020i
 def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate, stop, align_encoder) -> dict:
     ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
     banks = list(getattr(data, 'corrupted', {}))
-    if cfg.p_mask and not D.pixel_known: raise ValueError(f"parameter p_mask={cfg.p_mask:g} needs a network with a mask input (mask_input=True)")
-    if cfg.p_corrupt and not banks: raise ValueError(f"parameter p_corrupt={cfg.p_corrupt:g} needs corrupted items of some modality in the data (the demo's misspelt words); this dataset has none")
+    if cfg.p_mask and not D.pixel_known:
+        raise ValueError(f"parameter p_mask={cfg.p_mask:g} needs a network with a mask input (mask_input=True)")
+    if cfg.p_corrupt and not banks:
+        raise ValueError(
+            f"parameter p_corrupt={cfg.p_corrupt:g} needs corrupted items of some modality in the data (the demo's "
+            f"misspelt words); this dataset has none")
     device = get_device(cfg.device)
-    if cfg.batch_size % (world * cfg.grad_accum): raise ValueError(f"batch_size {cfg.batch_size} must divide by processes × grad_accum = {world * cfg.grad_accum}")
+    micro_batch(cfg.batch_size, world, cfg.grad_accum)
     D = D.to(device)
     if cfg.channels_last: D = D.to(memory_format=torch.channels_last)
     ema = copy.deepcopy(D).eval().requires_grad_(False)
     opt = _optimizer(D, cfg, device)
     aligner = None
     if cfg.align_modality:
-        if cfg.align_with == 'ema': target = TeacherTarget(ema, D.layout, cfg.align_modality, cfg.align_teacher_stage, cfg.align_teacher_ratio)
-        elif align_encoder is None: raise ValueError(f"parameter align_modality={cfg.align_modality!r} needs the frozen encoder to align with (train(..., align_encoder=...)), or align_with='ema'")
+        if cfg.align_with == 'ema':
+            target = TeacherTarget(ema, D.layout, cfg.align_modality, cfg.align_teacher_stage, cfg.align_teacher_ratio)
+        elif align_encoder is None:
+            raise ValueError(
+                f"parameter align_modality={cfg.align_modality!r} needs the frozen encoder to align with (train(..., "
+                f"align_encoder=...)), or align_with='ema'")
         else: target = EncoderTarget(align_encoder.to(device), D.layout, cfg.align_modality)
-        with torch.random.fork_rng(devices=[]):                                  # the head's initial weights: their own seed
+        # the head's initial weights: their own seed
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(step_seed(cfg.seed, 0, 'align'))
-            aligner = Aligner(D.net, D.layout, target, cfg.align_modality, cfg.align_stage, cfg.align_weight, cfg.align_until).to(device)
+            aligner = Aligner(D.net, D.layout, target, cfg.align_modality, cfg.align_stage, cfg.align_weight,
+                              cfg.align_until).to(device)
     step, resumed, state, ck_batch = 0, False, {}, cfg.batch_size
     config = {'model': model_config(D), 'train': asdict(cfg)}
     if rank == 0:
         for name in ('last.pt', 'prev.pt'): remove_stale_tmp(ck_dir / name)
     if resume and (ck := _resume_from(ck_dir, device)) is not None:
-        for part, module in (('model', D), ('ema', ema)): load_weights(module, ck[part], f"the run's checkpoint in {ck_dir} ({part})")
+        for part, module in (('model', D), ('ema', ema)):
+            load_weights(module, ck[part], f"the run's checkpoint in {ck_dir} ({part})")
         step, resumed, state = int(ck['step']), True, ck.get('state', {})
-        ck_batch = int(ck['config'].get('train', {}).get('batch_size', cfg.batch_size))   # the batch its steps were taken with
+        # the batch its steps were taken with
+        ck_batch = int(ck['config'].get('train', {}).get('batch_size', cfg.batch_size))
         if aligner is None and 'align_head' in ck:
-            raise CheckpointError(f"the run's checkpoint in {ck_dir} was trained with representation alignment; resume it with the same align_modality")
+            raise CheckpointError(
+                f"the run's checkpoint in {ck_dir} was trained with representation alignment; resume it with the same "
+                f"align_modality")
         if aligner is not None and 'align_head' in ck:
             try: aligner.head.load_state_dict(ck['align_head'])
-            except RuntimeError: raise CheckpointError(f"the run's checkpoint in {ck_dir} was trained with another alignment head (stage or encoder); resume it with the same align_* settings") from None
+            except RuntimeError:
+                raise CheckpointError(
+                    f"the run's checkpoint in {ck_dir} was trained with another alignment head (stage or encoder); "
+                    f"resume it with the same align_* settings") from None
             opt.add_param_group({'params': list(aligner.head.parameters())})
         if 'optimizer' in ck: opt.load_state_dict(ck['optimizer'])
         else:                                                 # an exported milestone in place of a lost run's state
             state = {**state, 'warm_from': step}
-            if rank == 0: print(f"[mjdiff] {ck_dir} holds exported weights only (step {step}): training goes on from the EMA weights with a new optimizer and a {cfg.warmup}-step LR warm-up (not an exact resume)", flush=True)
+            if rank == 0:
+                print(
+                    f"[mjdiff] {ck_dir} holds exported weights only (step {step}): training goes on from the EMA "
+                    f"weights with a new optimizer and a {cfg.warmup}-step LR warm-up (not an exact resume)",
+                    flush=True)
     elif init_from is not None:
         ck = load_checkpoint(init_from, map_location=device)
-        grow = D.pixel_known and not ck['config']['model']['net'].get('mask_input', False)      # a mask input added to trained weights
+        # a mask input added to trained weights
+        grow = D.pixel_known and not ck['config']['model']['net'].get('mask_input', False)
         if not _same_model(ck['config']['model'], config['model'], but=('mask_input',) if grow else ()):
             raise CheckpointError(f"init_from {init_from}: its model config differs from this run's")
         sd = grow_mask_input(ck['ema'], D.net) if grow else ck['ema']
         load_weights(D, sd, f"init_from {init_from}"); ema.load_state_dict(sd); resumed = True
-    if aligner is not None and len(opt.param_groups) == 1: opt.add_param_group({'params': list(aligner.head.parameters())})   # a new head
+    if aligner is not None and len(opt.param_groups) == 1:
+        opt.add_param_group({'params': list(aligner.head.parameters())})   # a new head
     net = ddp = None
     if world > 1:
-        net = ddp = torch.nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if device.type == 'cuda' else None)
+        net = ddp = torch.nn.parallel.DistributedDataParallel(D, device_ids=[device.index] if device.type == 'cuda'
+                                                              else None)
         if not resumed: ema.load_state_dict(D.state_dict())            # DDP broadcast rank 0's weights into D
     net = torch.compile(net or D) if cfg.compile else (net or D)
     if rank == 0: atomic_save(config, run_dir / 'config.json')
 
-    # running totals, continued across resumes: training seconds (evaluation excluded), the open log window, skipped steps
+    # running totals, continued across resumes: training seconds (evaluation excluded), the open log window, skipped
+    # steps
     t0, t_eval, elapsed0 = time.time(), 0.0, float(state.get('elapsed', 0.0))
-    c0, c_eval, cpu0 = time.process_time(), 0.0, float(state.get('cpu_seconds', float(state.get('elapsed', 0.0)) * torch.get_num_threads()))   # older checkpoints: wall × threads
+    c0, c_eval, cpu0 = time.process_time(), 0.0, float(state.get('cpu_seconds', float(state.get('elapsed',
+        0.0)) * torch.get_num_threads()))   # older checkpoints: wall × threads
     elapsed = lambda: elapsed0 + time.time() - t0 - t_eval                   # wall seconds of training
-    cpu_seconds = lambda: cpu0 + time.process_time() - c0 - c_eval            # CPU seconds of this process's threads (not waiting for a core)
+    # CPU seconds of this process's threads (not waiting for a core)
+    cpu_seconds = lambda: cpu0 + time.process_time() - c0 - c_eval
     window = state.get('window', {'losses': [], 'images': 0, 'seconds': 0.0})
-    losses, n_img, w_start = [torch.tensor(v, device=device) for v in window['losses']], int(window['images']), elapsed() - float(window['seconds'])
+    losses, n_img, w_start = [torch.tensor(v, device=device) for v in window['losses']], int(window[
+        'images']), elapsed() - float(window['seconds'])
     skipped, bad, saved = int(state.get('skipped', 0)), 0, step
-    images = int(state.get('images', step * ck_batch))        # training images so far (older checkpoints: their steps × their batch)
-    warm_from = int(state.get('warm_from', 0))                # where the LR warm-up starts: 0, or where a run went on from exported weights
+    # training images so far (older checkpoints: their steps × their batch)
+    images = int(state.get('images', step * ck_batch))
+    # where the LR warm-up starts: 0, or where a run went on from exported weights
+    warm_from = int(state.get('warm_from', 0))
 
     def save() -> bool:
         nonlocal saved
         if rank != 0: return True
         if bad or not _finite(D, ema, *([aligner.head] if aligner is not None else [])):
-            print(f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step {saved}", flush=True); return False
+            print(
+                f"[mjdiff] step {step}: checkpoint not written (non-finite weights or steps); {ck_path} stays at step "
+                f"{saved}", flush=True); return False
         if ck_path.exists(): _keep_previous(ck_path)
-        ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(), 'config': config,
+        ck = {'step': step, 'model': D.state_dict(), 'ema': ema.state_dict(), 'optimizer': opt.state_dict(),
+              'config': config,
               **({'align_head': aligner.head.state_dict()} if aligner is not None else {}),
-              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, 'warm_from': warm_from, 'images': images,
-                        'window': {'losses': [float(l) for l in losses], 'images': n_img, 'seconds': elapsed() - w_start}}}
+              'state': {'elapsed': elapsed(), 'cpu_seconds': cpu_seconds(), 'skipped': skipped, 'warm_from': warm_from,
+                        'images': images,
+                        'window': {'losses': [float(l) for l in losses], 'images': n_img,
+                                   'seconds': elapsed() - w_start}}}
         atomic_save(ck, ck_path); saved = step
-        if cfg.milestone_every and step % cfg.milestone_every == 0: atomic_save(export_weights(ck), ck_dir / f'ema_{step:07d}.pt')
+        if cfg.milestone_every and step % cfg.milestone_every == 0:
+            atomic_save(export_weights(ck), ck_dir / f'ema_{step:07d}.pt')
         return True
 
     def check():
         nonlocal t_eval, c_eval
         if not cfg.eval_every or (step % cfg.eval_every and step != cfg.steps): return      # every rank decides alike
         t, c = time.time(), time.process_time()
-        if rank == 0 and evaluate is not None: evaluate(step, ema, {'images': images, 'seconds': elapsed(), 'cpu_seconds': cpu_seconds()})
+        if rank == 0 and evaluate is not None:
+            evaluate(step, ema, {'images': images, 'seconds': elapsed(), 'cpu_seconds': cpu_seconds()})
         if world > 1: torch.distributed.barrier()
         t_eval += time.time() - t; c_eval += time.process_time() - c
 
@@ -506,7 +520,8 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     batches = iter(step_loader(data, cfg, step, rank, world, pin_memory=device.type == 'cuda'))
     call = _Call(net, D.layout)
     done_here = 0
-    check()                                                   # step 0 of a new run; a resumed run's step if not yet measured
+    # step 0 of a new run; a resumed run's step if not yet measured
+    check()
     D.train()
     while step < cfg.steps and (stop_after is None or done_here < stop_after):
         epoch, x_all, xc_all = next(batches)
@@ -519,7 +534,8 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         occ_all = step_occlusion(step, sigma_all, D.layout, cfg, rank, world)
         seen_all = step_mask(step, sigma_all, D.layout, cfg, D.noise.sigma_max, rank, world)
         if (hit := step_corruption(step, sigma_all, D.layout, cfg, banks, rank, world)) is not None:
-            x_all = torch.where(hit[..., None, None].to(x_all.device), xc_all, x_all)    # known modalities shown corrupted
+            # known modalities shown corrupted
+            x_all = torch.where(hit[..., None, None].to(x_all.device), xc_all, x_all)
         if (flip := step_xflip(step, cfg.batch_size, D.layout, cfg, rank, world)) is not None:
             x_all = torch.where(flip[..., None, None].to(x_all.device), x_all.flip(-1), x_all)
         aligning = aligner is not None and aligner.active(step)
@@ -530,35 +546,47 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
             if occ is not None: x = x.masked_fill(occ, -1.)
             if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
             sync = ddp is None or i == len(micro) - 1
-            with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast, (capture(aligner.block[0]) if aligning else contextlib.nullcontext()) as feats:
+            with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast, (capture(aligner.block[0]) if aligning
+                else contextlib.nullcontext()) as feats:
                 per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps, known=seen)
-                loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr, D.noise.sigma_data) / cfg.grad_accum
-                align = aligner.loss(torch.cat(feats), x, sigma, eps, seen) / cfg.grad_accum if aligning else 0      # not in the logged loss
+                loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr,
+                                   D.noise.sigma_data) / cfg.grad_accum
+                # not in the logged loss
+                align = aligner.loss(torch.cat(feats), x, sigma, eps, seen) / cfg.grad_accum if aligning else 0
             (loss + align if aligning else loss).backward(); loss_sum += loss.detach()
         if aligning and world > 1:                            # the head is outside DDP: average its gradients here
             for q in aligner.head.parameters():
                 if q.grad is not None: torch.distributed.all_reduce(q.grad); q.grad /= world
-        grad_norm = torch.nn.utils.clip_grad_norm_([*D.parameters(), *(aligner.head.parameters() if aligner is not None else ())], cfg.grad_clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_([*D.parameters(), *(aligner.head.parameters() if aligner is not None
+                                                                       else ())], cfg.grad_clip)
         nonfinite = (~torch.isfinite(loss_sum) | ~torch.isfinite(grad_norm)).float()
-        if world > 1: torch.distributed.all_reduce(nonfinite, op=torch.distributed.ReduceOp.MAX)    # every rank skips together
+        if world > 1:
+            torch.distributed.all_reduce(nonfinite, op=torch.distributed.ReduceOp.MAX)    # every rank skips together
         if nonfinite.item():                                  # divergence guard: skip the update, count it
             bad += 1; skipped += 1
-            if rank == 0: print(f"[mjdiff] step {step + 1}: non-finite loss or gradient ({float(loss_sum):.4g}, {float(grad_norm):.4g}); step skipped ({bad} in a row)", flush=True)
+            if rank == 0:
+                print(
+                    f"[mjdiff] step {step + 1}: non-finite loss or gradient ({float(loss_sum):.4g}, "
+                    f"{float(grad_norm):.4g}); step skipped ({bad} in a row)", flush=True)
         else: opt.step(); bad = 0
         step += 1; done_here += 1; images += cfg.batch_size
         if not bad: ema_update(ema, D, step, cfg.ema_decay); losses.append(loss_sum)
         n_img += len(x_all) * world
         if bad >= cfg.max_bad_steps:
             if bar is not None: bar.close()
-            raise TrainingDiverged(f"training diverged: {bad} non-finite steps in a row up to step {step}; the last good checkpoint {ck_path} (step {saved}) is kept")
+            raise TrainingDiverged(
+                f"training diverged: {bad} non-finite steps in a row up to step {step}; the last good checkpoint "
+                f"{ck_path} (step {saved}) is kept")
         if bar is not None: bar.update(1)
         if step % cfg.log_every == 0 or step == cfg.steps:
-            mean_loss = torch.stack(losses).double().mean() if losses else torch.tensor(float('nan'), dtype=torch.float64, device=device)
+            mean_loss = torch.stack(losses).double().mean() if losses else torch.tensor(float('nan'),
+                dtype=torch.float64, device=device)
             if world > 1: torch.distributed.all_reduce(mean_loss); mean_loss /= world
             ips = n_img / max(elapsed() - w_start, 1e-9)
             if rank == 0:
                 with open(log_path, 'a', newline='') as f:
-                    csv.writer(f).writerow([step, epoch, f'{float(mean_loss):.5f}', f'{lr:.3g}', f'{float(grad_norm):.4g}', f'{ips:.1f}', f'{elapsed():.1f}'])
+                    csv.writer(f).writerow([step, epoch, f'{float(mean_loss):.5f}', f'{lr:.3g}',
+                                            f'{float(grad_norm):.4g}', f'{ips:.1f}', f'{elapsed():.1f}'])
                 if bar is not None: bar.set_postfix(loss=f'{float(mean_loss):.4f}', img_s=f'{ips:.0f}')
             w_start, n_img, losses = elapsed(), 0, []
         if step % cfg.ckpt_every == 0 or step == cfg.steps: save()
@@ -566,17 +594,22 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
         if stop['signal']:
             if bar is not None: bar.close()
             kept = saved == step or save()
-            raise TrainingStopped(f"training stopped by SIGTERM at step {step}: " + (f"checkpoint {ck_path} written; the same command resumes" if kept else
+            raise TrainingStopped(f"training stopped by SIGTERM at step {step}: " + (
+                f"checkpoint {ck_path} written; the same command resumes" if kept else
                                   f"weights not finite, {ck_path} stays at step {saved}"))
     if bar is not None: bar.close()
     if saved != step and not save():
-        raise TrainingDiverged(f"training ended at step {step} with non-finite weights or steps ({skipped} skipped); the last good checkpoint {ck_path} (step {saved}) is kept")
-    return {'step': step, 'seconds': elapsed() - elapsed0, 'total_seconds': elapsed(), 'cpu_seconds': cpu_seconds(), 'params': n_params(D),
+        raise TrainingDiverged(
+            f"training ended at step {step} with non-finite weights or steps ({skipped} skipped); the last good "
+            f"checkpoint {ck_path} (step {saved}) is kept")
+    return {'step': step, 'seconds': elapsed() - elapsed0, 'total_seconds': elapsed(), 'cpu_seconds': cpu_seconds(),
+            'params': n_params(D),
             'checkpoint': str(ck_path), 'skipped_steps': skipped}
 
 # %% ../nbs/06_training.ipynb #c020j
 class _Call:
-    "Adapt a (possibly DDP-wrapped or compiled) module to the denoiser contract (`.layout` + call, `known` pixels passed on)."
+    """Adapt a (possibly DDP-wrapped or compiled) module to the denoiser contract (`.layout` + call, `known` pixels
+    passed on)."""
     def __init__(self, net, layout): self.net, self.layout = net, layout
     def __call__(self, x, sigma, *known): return self.net(x, sigma, *known)
 

@@ -26,7 +26,7 @@ def decode_cache(tmp_path_factory):
 def run_main(*args, cwd=None):
     "`mjdiff ARGS` in this process (no interpreter start-up: for commands that fail or finish before any stage runs)."
     import contextlib, io
-    from mjdiff.pipeline import main
+    from mjdiff.cli import main
     out, err, old = io.StringIO(), io.StringIO(), os.getcwd()
     try:
         if cwd: os.chdir(cwd)

@@ -41,7 +41,7 @@ def api(base: str, token: str, path: str, method: str = 'GET', timeout: float = 
 def lab(tmp_path_factory):
     "JupyterLab on 127.0.0.1 (free port, random token, temp root and settings) serving a copy of the demo notebook."
     from mjdiff.demo_app import write_test_demo
-    from mjdiff.training import pretrained_path
+    from mjdiff.checkpoint import pretrained_path
     tmp = tmp_path_factory.mktemp('lab')
     root = tmp / 'root'; root.mkdir()
     shutil.copy(ROOT / 'nbs' / 'demo.ipynb', root / 'demo.ipynb')

@@ -3,8 +3,10 @@ import json
 from pathlib import Path
 import numpy as np, pytest, torch
 from conftest import run_cli, run_main
-from mjdiff.pipeline import resolve_config, run_dataset, run_curve
-from mjdiff.training import build_model, train, load_checkpoint, read_log
+from mjdiff.stages import run_dataset, run_curve
+from mjdiff.presets import resolve_config
+from mjdiff.training import train, load_checkpoint, read_log
+from mjdiff.checkpoint import build_model
 from mjdiff.evaluation import read_curve
 
 def test_curve_rows_and_training_unchanged(tmp_path):
@@ -45,8 +47,8 @@ def test_resumed_log_continues_the_running_totals(tmp_path):
 def test_images_counted_across_a_branch_with_another_batch(tmp_path):
     "A branch of a run's exact state trained on with another batch size: the curve counts the images seen, not steps × batch."
     import shutil
-    from mjdiff.training import export_weights
-    from mjdiff.pipeline import study_table
+    from mjdiff.checkpoint import export_weights
+    from mjdiff.studies import study_table
     cfg = resolve_config('tiny', {'steps': '4', 'eval_every': '2', 'ckpt_every': '2', 'log_every': '2'})
     data = run_dataset(cfg, 'train'); b = cfg.batch_size
     torch.manual_seed(0); D = build_model(data.layout, cfg.unet())
@@ -77,7 +79,7 @@ def test_study_keeps_finished_arms_and_refuses_mismatches(tmp_path):
         assert load_checkpoint(out / arm / 'checkpoints' / 'last.pt')['step'] == steps
         assert list(read_curve(out / arm / 'curve.csv')['images']) == [0, 32, 64]       # measured at equal images
     assert (out / 'figures' / 'study_curves.png').is_file()
-    from mjdiff.pipeline import study_table
+    from mjdiff.studies import study_table
     first = study_table(out, {'b16': {}}, images=0)[0]                                 # an arm at its first point only
     assert first['images'] == 0 and np.isnan(first['eval_share'])                        # no training yet: no share
     r = run_main(*args)
@@ -107,7 +109,7 @@ def test_study_with_aligned_arms(tmp_path):
         ck = load_checkpoint(out / arm / 'checkpoints' / 'last.pt')
         assert 'align_head' in ck and ck['config']['train']['align_modality'] == 'scene'
     assert 'align_head' not in load_checkpoint(out / 'base' / 'checkpoints' / 'last.pt')
-    rows = {row['arm']: row for row in __import__('mjdiff.pipeline', fromlist=['x']).study_table(out, {'base': {}, 'repa': {}, 'sra': {}})}
+    rows = {row['arm']: row for row in __import__('mjdiff.studies', fromlist=['x']).study_table(out, {'base': {}, 'repa': {}, 'sra': {}})}
     assert set(rows) == {'base', 'repa', 'sra'} and rows['base']['encoder_cpu_hours'] == rows['sra']['encoder_cpu_hours'] == 0
     assert rows['repa']['encoder_cpu_hours'] > 0 and rows['repa']['cpu_hours_total'] > rows['repa']['cpu_hours']
     assert len(list((cache / 'align').glob('demo-scene-*.pt'))) == 1                   # trained once, in the cache

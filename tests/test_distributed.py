@@ -7,8 +7,9 @@ import numpy as np
 import pytest, torch
 from mjdiff.data import demo_dataset
 from mjdiff.networks import UNetConfig
-from mjdiff.training import TrainConfig, train, build_model, batch_indices, load_checkpoint, read_log
-from mjdiff.pipeline import torchrun_command, train_distributed
+from mjdiff.training import TrainConfig, train, batch_indices, load_checkpoint, read_log
+from mjdiff.checkpoint import build_model
+from mjdiff.cli import torchrun_command, train_distributed
 
 TINY = dict(model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0)
 # DDP: 2 ranks × 2 micro-batches of 4; single process: one batch of 16 (so no_sync and the loss scaling are covered)
@@ -17,6 +18,7 @@ CFG = TrainConfig(steps=5, batch_size=16, lr=2e-3, warmup=1, log_every=1, ckpt_e
 RANK_SCRIPT = r'''
 import builtins, json, sys, torch
 import mjdiff.training as T
+from mjdiff.checkpoint import build_model
 from mjdiff.data import demo_dataset
 from mjdiff.networks import UNetConfig
 out, cfg, tiny = sys.argv[1], T.TrainConfig(**json.loads(sys.argv[2])), UNetConfig(**json.loads(sys.argv[3]))
@@ -37,7 +39,7 @@ class Recorder:
     def set_epoch(self, e): self.d.set_epoch(e)
     def get_batch(self, idx): seen.append([int(i) for i in idx]); return self.d.get_batch(idx)
 data = demo_dataset('train', n_per_class=6)
-torch.manual_seed(0); D = T.build_model(data.layout, tiny)
+torch.manual_seed(0); D = build_model(data.layout, tiny)
 T.train(D, Recorder(data), cfg, out + '/run', progress=False)
 torch.save({'seen': seen, 'writes': writes, 'model': D.state_dict(), 'world': world}, f'{out}/rank{rank}.pt')
 T.teardown_distributed()
@@ -102,7 +104,7 @@ def test_matches_single_process_on_combined_batch(ddp_run):
 
 def test_train_distributed_runs_the_pipeline_config(tmp_path):
     "`train_distributed(RunConfig)` — what the pipeline's `nproc` parameter calls — returns `train`'s summary."
-    from mjdiff.pipeline import resolve_config
+    from mjdiff.presets import resolve_config
     cfg = resolve_config('tiny', {'nproc': 2, 'steps': 3, 'device': 'cpu'})
     s = train_distributed(cfg, tmp_path / 'run')
     assert {'step', 'seconds', 'params', 'checkpoint', 'skipped_steps'} <= set(s) and s['step'] == 3

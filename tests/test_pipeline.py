@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 import pytest, torch
 from conftest import run_cli, run_main
-from mjdiff.pipeline import STAGES
+from mjdiff.stages import STAGES
 
 def test_all_stages_write_their_outputs(tiny_run):
     out, r = tiny_run
@@ -103,7 +103,7 @@ def _shared_data():
 @pytest.mark.skipif(_shared_data() is None, reason='real data (../shared/data or $MJDIFF_DATA) not available')
 def test_cifar10_mnist_stages_on_real_data(tmp_path, decode_cache):
     "The shipped CIFAR-10 × MNIST weights fine-tune a few steps on the real files (preset cifar10_mnist_pm_cpu, tiny counts), then the cross-modal stage writes every metric key."
-    from mjdiff.training import load_model, pretrained_path
+    from mjdiff.checkpoint import load_model, pretrained_path
     out, tiny = tmp_path / 'real', dict(steps=2, lr_decay=2, batch_size=16, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
                                         robust_noise='(0.0, 0.5)', robust_occlusion='(0.5,)', robust_typos='(2,)', cache_dir=decode_cache)
     r = run_cli('reproduce', '--preset', 'cifar10_mnist_pm_cpu', '--out', str(out), '--stages', 'train,cross_modal',
@@ -127,7 +127,7 @@ def test_kept_cifar_weights_are_ema_of_their_method():
     """The two CIFAR-10 × MNIST weight files in mjdiff/assets: EMA-only exports (no optimizer state), within the 20 MB budget,
     loadable, each of its method — ours per-modality σ, the paper's long run (kept so that it survives a lost machine) shared σ."""
     import torch
-    from mjdiff.training import load_model, pretrained_path
+    from mjdiff.checkpoint import load_model, pretrained_path
     for name, mode in (('cifar10_mnist', 'per_modality'), ('cifar10_mnist_paper', 'shared')):
         p = pretrained_path(name)
         assert p.stat().st_size < 20e6, p
@@ -140,13 +140,15 @@ def test_kept_cifar_weights_are_ema_of_their_method():
 def test_every_sampler_with_every_strategy(tiny_run):
     "Each sampler × strategy, chosen by the pipeline's string parameters as papermill passes them, samples the tiny model (masked: with and without a mask input)."
     import torch
-    from mjdiff.pipeline import resolve_config, sampling_kwargs
-    from mjdiff.sampling import SAMPLERS, STRATEGIES, conditional_sample
-    from mjdiff.training import load_model
+    from mjdiff.stages import sampling_kwargs
+    from mjdiff.presets import resolve_config
+    from mjdiff.sampling import SAMPLERS
+    from mjdiff.conditioning import STRATEGIES, conditional_sample
+    from mjdiff.checkpoint import load_model
     out, _ = tiny_run
     from dataclasses import asdict
     from mjdiff.networks import UNetConfig, grow_mask_input
-    from mjdiff.training import build_model
+    from mjdiff.checkpoint import build_model
     D = load_model(out / 'checkpoints' / 'last.pt'); lay = D.layout
     A = lay.names[0]; cond = torch.rand(2, lay[A].channels, lay.size, lay.size) * 2 - 1
     Dm = build_model(lay, UNetConfig(**{**asdict(D.net.cfg), 'mask_input': True}), D.noise).eval()      # the same net, with a mask input

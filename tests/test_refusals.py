@@ -138,7 +138,7 @@ def test_sample_outputs_are_checked_before_sampling_and_never_garbage(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []                              # nothing written, not even a partial grid
 
 def test_sample_draws_in_bounded_chunks(tmp_path, monkeypatch):
-    import mjdiff.pipeline as P, mjdiff.sampling as S
+    import mjdiff.cli as P, mjdiff.conditioning as S
     sizes, real = [], S.joint_sample
     monkeypatch.setattr(P, 'SAMPLE_BATCH', 4)
     monkeypatch.setattr(S, 'joint_sample', lambda D, n, **kw: sizes.append(n) or real(D, n, **kw))

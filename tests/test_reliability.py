@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest, torch
 from conftest import run_cli, run_main, BIN
 from mjdiff.io import CheckpointError, load_checkpoint
-from mjdiff.training import load_model, build_model, export_checkpoint
+from mjdiff.checkpoint import load_model, build_model, export_checkpoint
 from mjdiff.networks import UNetConfig
 from mjdiff.data import demo_layout
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long CIFAR-10 × MNIST runs (issue 17), in the background at one thread each: `ours` (preset
+# The long CIFAR-10 × MNIST runs, in the background at one thread each: `ours` (preset
 # cifar10_mnist_pretrain) and `paper` (cifar10_mnist_paper_pretrain, the paper's method at the same budget).
 # The state lives outside the repository, in $RUNS (default: runs/long beside the repository). Starting one
 # that has a checkpoint resumes it exactly; one that is already running is refused by its run lock (see its log).
@@ -68,7 +68,7 @@ for n in "$@"; do
     for kv in ${changes[@]+"${changes[@]}"}; do params+=(--param "$kv"); done
   fi
   if [ -n "${DRY:-}" ]; then echo "$name: mjdiff reproduce --preset ${PRESET[$n]} --out $RUNS/$name --stages train ${params[*]}"; continue; fi
-  nohup env OMP_NUM_THREADS=${THREADS:-1} "$PY" -m mjdiff.pipeline reproduce --preset "${PRESET[$n]}" --out "$RUNS/$name" --stages train \
+  nohup env OMP_NUM_THREADS=${THREADS:-1} "$PY" -m mjdiff.cli reproduce --preset "${PRESET[$n]}" --out "$RUNS/$name" --stages train \
     "${params[@]}" >> "$RUNS/$name.log" 2>&1 < /dev/null &
   echo "$name: pid $!, log $RUNS/$name.log, curve $RUNS/$name/curve.csv"
 done
