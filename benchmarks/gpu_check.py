@@ -28,7 +28,8 @@ def main():
     from mjdiff.layout import Layout, Modality
     from mjdiff.data import ImageSet, PairedDataset
     from mjdiff.presets import resolve_config
-    from mjdiff.training import TrainConfig, train, load_checkpoint
+    from mjdiff.training import train, load_checkpoint
+    from mjdiff.train_config import TrainConfig
     from mjdiff.checkpoint import build_model
     from mjdiff.conditioning import joint_sample, conditional_sample
     from mjdiff.evaluation import make_probe, cross_modal_information, quick_coherence

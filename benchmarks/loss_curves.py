@@ -46,7 +46,8 @@ def main(argv=None):
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     from mjdiff.data import demo_dataset
     from mjdiff.config import RunConfig
-    from mjdiff.training import TrainConfig, train, read_log
+    from mjdiff.training import train, read_log
+    from mjdiff.train_config import TrainConfig
     from mjdiff.checkpoint import build_model, load_model
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     data = demo_dataset('train', seed=a.seed); rows = []

@@ -112,7 +112,8 @@ def run_row(name: str, a) -> dict:
     from mjdiff.data import demo_dataset
     from mjdiff.config import RunConfig
     from mjdiff.networks import UNetConfig, n_params
-    from mjdiff.training import TrainConfig, train
+    from mjdiff.training import train
+    from mjdiff.train_config import TrainConfig
     from mjdiff.checkpoint import build_model, get_device
     torch.set_num_threads(a.threads)
     kind, tr, net = ROWS[name]

@@ -9,7 +9,7 @@ from fastcore.docments import docments
 from dataclasses import dataclass, fields, replace
 from .diffusion import NoiseConfig
 from .networks import UNetConfig
-from .training import TrainConfig, from_params, check_fields, micro_batch, POSITIVE, NON_NEGATIVE, AT_LEAST_1
+from .train_config import TrainConfig, from_params, check_fields, micro_batch, POSITIVE, NON_NEGATIVE, AT_LEAST_1
 from .checkpoint import check_device
 from .sampling import SAMPLERS, SAMPLER, STEPS
 from .conditioning import STRATEGIES

@@ -4,141 +4,23 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import contextlib, copy, csv, math, os, shutil, signal, threading, time
-from dataclasses import dataclass, asdict, fields
+import contextlib, copy, csv, os, shutil, signal, threading, time
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
-from .layout import Layout, LayoutError
-from .diffusion import Precond, sample_sigma, edm_loss, reduce_loss, SIGMA_MODES, LOSS_BALANCES
+from .diffusion import Precond, edm_loss, reduce_loss
 from .networks import n_params, grow_mask_input
 from .alignment import Aligner, EncoderTarget, TeacherTarget, capture
 from .checkpoint import get_device, model_config, _same_model, load_weights, export_weights
+from .steps import _dist, step_corruption, step_loader, step_mask, step_noise, step_occlusion, step_seed, step_xflip
+from .train_config import TrainConfig, micro_batch
 
 # %% auto #0
-__all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'STREAMS', 'LOG_FIELDS', 'check_fields',
-           'micro_batch', 'TrainConfig', 'from_params', 'ema_update', 'batch_indices', 'StepBatches', 'step_loader',
-           'step_seed', 'step_noise', 'random_squares', 'step_occlusion', 'step_mask', 'step_corruption', 'step_xflip',
-           'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged', 'TrainingStopped',
-           'train', 'read_log', 'plot_loss']
-
-# %% ../nbs/06_training.ipynb #c006
-def check_fields(obj, rules: dict):
-    """One-line `ValueError` unless every field of dataclass `obj` has its default's type (numbers finite) and meets
-    `rules[name]`: a tuple of allowed values, or `(predicate, 'what it must be')`."""
-    for f in fields(obj):
-        v, kind = getattr(obj, f.name), type(f.default)
-        number = isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-        ok = {bool: isinstance(v, bool), int: number and float(v).is_integer() and not isinstance(v, (float,
-                                                                                                      np.floating)),
-              float: number, str: isinstance(v, str)}.get(kind, True)
-        if not ok:
-            raise ValueError(f"parameter {f.name} must be {'an integer' if kind is int else kind.__name__}, got {v!r}")
-        if number and not math.isfinite(v): raise ValueError(f"parameter {f.name} must be finite, got {v!r}")
-        rule = rules.get(f.name)
-        if isinstance(rule, tuple) and rule and callable(rule[0]):
-            if not rule[0](v): raise ValueError(f"parameter {f.name} must be {rule[1]}, got {v!r}")
-        elif rule is not None and v not in rule: raise ValueError(f"parameter {f.name}={v!r} is not one of {rule}")
-
-# %% ../nbs/06_training.ipynb #c006mb
-def micro_batch(batch_size: int, world: int = 1, grad_accum: int = 1) -> int:
-    """Examples per process and forward pass of a global batch `batch_size` on `world` processes with `grad_accum`
-    steps; one-line error unless whole."""
-    if batch_size % (world * grad_accum):
-        raise ValueError(
-            f"parameter batch_size={batch_size} must divide by processes × grad_accum = {world} × {grad_accum}")
-    return batch_size // (world * grad_accum)
-
-# %% ../nbs/06_training.ipynb #c006b
-POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0, '≥ 0'), (lambda v: v >= 1, '≥ 1')
-PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
-TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
-                   weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'),
-                   sigma_mode=SIGMA_MODES,
-                   p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY,
-                   p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE,
-                   precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
-                   grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
-                   max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1, seed=NON_NEGATIVE,
-                   align_weight=NON_NEGATIVE, align_until=NON_NEGATIVE,
-                   align_with=('encoder', 'ema'), align_teacher_ratio=(lambda v: 0 <= v < 1, 'in [0, 1)'))
-
-@dataclass
-class TrainConfig:
-    "Everything that defines a training run (saved beside every checkpoint); every field checked on construction."
-    steps: int = 2000                 # optimizer steps
-    batch_size: int = 64              # global batch (split across processes under DDP)
-    lr: float = 2e-3                  # AdamW learning rate after warm-up
-    warmup: int = 200                 # linear LR warm-up steps
-    lr_decay: int = 0                 # linear LR decay to 0 over the last lr_decay steps (all steps if fewer; 0: none)
-    weight_decay: float = 0.0         # AdamW's decoupled weight decay
-    grad_clip: float = 1.0            # gradient-norm clipping
-    ema_decay: float = 0.999          # per-step decay of the EMA weights used for sampling
-    sigma_mode: str = 'per_modality'  # 'shared' (the paper), 'per_modality' (ours), 'single' (control)
-    p_shared: float = 0.5             # per_modality: probability that an example has one σ for all modalities (joint)
-    # per_modality: otherwise, each modality's probability of σ = 0 (a known condition)
-    p_known: float = 0.25
-    p_absent: float = 0.1             # per_modality: each modality's probability of σ = σ_max (absent, for guidance)
-    p_occlude: float = 0.0            # probability that a known (σ = 0) modality of an example is shown partly occluded
-    # probability that a known modality with a corrupted bank in the data (misspelt words) is shown corrupted
-    p_corrupt: float = 0.0
-    # probability that a noisy modality is partly observed: a random square noisy, the rest clean (needs mask_input)
-    p_mask: float = 0.0
-    # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
-    loss_balance: str = 'channels'
-    min_snr: float = 0.0              # γ of a min-SNR-style cap on EDM's loss weight (0: none)
-    precision: str = 'bf16'           # 'bf16' (autocast, CPU and CUDA: 1.6× faster here, same loss) or 'fp32'
-    channels_last: bool = False       # NHWC activations and weights (faster convolutions on CPU and tensor cores)
-    compile: bool = False             # torch.compile the network (inductor; needs a C++ compiler on CPU)
-    # multi-tensor AdamW: the fused kernel where the device has one (CUDA, CPU), else foreach
-    foreach: bool = True
-    num_workers: int = 0              # data-loading worker processes running ahead of the step (0: load in the step)
-    grad_accum: int = 1               # micro-batches per optimizer step
-    ckpt_every: int = 250             # steps between checkpoints (last.pt; prev.pt keeps the one before)
-    # also keep the EMA weights of every milestone_every-th step (checkpoints/ema_<step>.pt; 0: none)
-    milestone_every: int = 0
-    # the learning-curve check every eval_every steps (0: off); it never changes the training
-    eval_every: int = 0
-    max_bad_steps: int = 10           # non-finite steps in a row (each one skipped) that stop the run
-    # modalities (comma-separated) shown mirrored left–right in half the examples ('': none)
-    xflip: str = ''
-    # representation alignment (mjdiff.alignment) of this modality's features ('': off)
-    align_modality: str = ''
-    # what it is aligned with: 'encoder' (REPA: a frozen encoder, passed to train) or 'ema' (SRA)
-    align_with: str = 'encoder'
-    align_stage: str = 'mid'          # the network stage aligned: 'mid' (the bottleneck, U-REPA), 'down<i>' or 'up<i>'
-    align_teacher_stage: str = 'up2'  # SRA: the EMA teacher's (later) stage giving the target
-    align_teacher_ratio: float = 0.5  # SRA: the teacher sees the aligned modality at this fraction of its noise level
-    align_weight: float = 0.5         # λ of the alignment term
-    align_until: int = 0              # the step from which the alignment term is off (HASTE; 0: never)
-    log_every: int = 25               # steps between rows of train_log.csv
-    seed: int = 0
-    device: str = 'auto'
-
-    def __post_init__(self):
-        check_fields(self, TRAIN_RULES)
-        if self.p_known + self.p_absent > 1:
-            raise ValueError(f"parameters p_known + p_absent = {self.p_known + self.p_absent:g} must be ≤ 1")
-        for k in ('p_occlude', 'p_corrupt'):
-            if getattr(self, k) and (self.sigma_mode != 'per_modality' or not self.p_known):
-                raise ValueError(
-                    f"parameter {k}={getattr(self, k):g} acts on known modalities, which need "
-                    f"sigma_mode='per_modality' and p_known > 0")
-        micro_batch(self.batch_size, 1, self.grad_accum)
-        if self.align_modality and self.compile:
-            raise ValueError(
-                "parameter compile=True: alignment reads a stage's features with a forward hook, which a compiled "
-                "network does not run; set compile=False")
-
-# %% ../nbs/06_training.ipynb #c006c
-def from_params(cls, params: dict, strict: bool = True):
-    "Build dataclass `cls` from a dict, rejecting unknown keys (`strict`) with a one-line error."
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(params) - names)
-    if strict and unknown: raise ValueError(f"unknown {cls.__name__} parameter(s) {unknown}; known: {sorted(names)}")
-    return cls(**{k: v for k, v in params.items() if k in names})
+__all__ = ['LOG_FIELDS', 'ema_update', 'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged',
+           'TrainingStopped', 'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c010
 @torch.no_grad()
@@ -147,126 +29,6 @@ def ema_update(ema: nn.Module, model: nn.Module, step: int, decay: float):
     beta = min(decay, (1 + step) / (10 + step))
     for pe, pm in zip(ema.parameters(), model.parameters()): pe.lerp_(pm.detach(), 1 - beta)
     for be, bm in zip(ema.buffers(), model.buffers()): be.copy_(bm)
-
-# %% ../nbs/06_training.ipynb #c012
-def batch_indices(step: int, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> tuple[int,
-                                                                                                         np.ndarray]:
-    "`(epoch, indices)` of global step `step` for this rank."
-    per_epoch = max(1, n // batch_size)
-    epoch, pos = divmod(step, per_epoch)
-    perm = np.random.default_rng([seed, epoch]).permutation(n)
-    idx = perm[pos * batch_size:(pos + 1) * batch_size]
-    return epoch, idx[rank::world]
-
-# %% ../nbs/06_training.ipynb #c012b
-class StepBatches(torch.utils.data.Dataset):
-    """Item `step` → `(epoch, x [B/W, C, H, W], x_corrupted)`: this rank's share of the batch of global step `step`;
-    `x_corrupted` (with `corrupted`, else None) is the same batch with the data's corrupted partners."""
-    def __init__(self, data, batch_size: int, seed: int, rank: int = 0, world: int = 1, corrupted: bool = False):
-        self.data, self.batch_size, self.seed = data, batch_size, seed
-        self.rank, self.world, self.corrupted = rank, world, corrupted
-    def __getitem__(self, step: int):
-        epoch, idx = batch_indices(step, len(self.data), self.batch_size, self.seed, self.rank, self.world)
-        if getattr(self.data, 'epoch', epoch) != epoch: self.data.set_epoch(epoch)   # partners re-drawn per epoch
-        return epoch, self.data.get_batch(idx)[0], self.data.get_batch(idx,
-                                                                       corrupted=True)[0] if self.corrupted else None
-
-# %% ../nbs/06_training.ipynb #c012c
-def step_loader(data, cfg: TrainConfig, start: int, rank: int = 0, world: int = 1, pin_memory: bool = False):
-    "Batches of steps `start … cfg.steps-1` in order; `cfg.num_workers` processes load ahead (0: in this process)."
-    w = cfg.num_workers
-    return torch.utils.data.DataLoader(StepBatches(data, cfg.batch_size, cfg.seed, rank, world,
-                                                   corrupted=cfg.p_corrupt > 0), batch_size=None,
-                                       sampler=range(start, cfg.steps), num_workers=w, pin_memory=pin_memory,
-                                       prefetch_factor=2 if w else None, persistent_workers=False)
-
-# %% ../nbs/06_training.ipynb #c012d
-def _dist():
-    "(rank, world size) of the process group, (0, 1) without one."
-    d = torch.distributed
-    return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
-
-# %% ../nbs/06_training.ipynb #c015s
-# slots < 16: one step's seeds
-STREAMS = {'noise': 0, 'dropout': 8, 'occlusion': 9, 'corruption': 10, 'mask': 11, 'xflip': 12, 'align': 13}
-
-def step_seed(seed: int, step: int, stream: str, rank: int = 0) -> int:
-    "Seed of random stream `stream` (a key of `STREAMS`) at global step `step`; only dropout differs per `rank`."
-    s = seed * 1_000_003 + step * 16 + STREAMS[stream]
-    return s + rank * 2 ** 40 if stream == 'dropout' else s
-
-# %% ../nbs/06_training.ipynb #c016
-def step_noise(step: int, batch: int, D: Precond, cfg: TrainConfig, device, rank: int = 0, world: int = 1):
-    "`(sigma [B/W, M], eps [B/W, C, H, W])` of this rank at global step `step` (drawn for all `batch`, then sliced)."
-    g = torch.Generator(device).manual_seed(step_seed(cfg.seed, step, 'noise'))
-    sigma = sample_sigma(batch, D.layout.M, cfg.sigma_mode, D.noise, cfg.p_shared, cfg.p_known, cfg.p_absent,
-                         generator=g, device=device)
-    eps = torch.randn((batch, D.layout.channels, D.layout.size, D.layout.size), generator=g, device=device)
-    return sigma[rank::world], eps[rank::world]
-
-# %% ../nbs/06_training.ipynb #c016p
-def random_squares(g: torch.Generator, B: int, M: int, H: int, p: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """`(hit [B, M], square [B, M, H, H])`: which example × modality (probability `p`), and a random square of area ≈
-    U(0, 3/4) in each."""
-    hit = torch.rand(B, M, generator=g) < p
-    # area fraction ≈ U(0, 3/4), whole pixels
-    side = (torch.rand(B, M, generator=g) * 0.75).sqrt().mul(H).floor().long()
-    r0, c0 = (torch.rand(2, B, M, generator=g) * (H - side + 1)).long()
-    rows, cols = torch.arange(H)[None, None, :, None], torch.arange(H)[None, None, None, :]
-    return hit, (rows >= r0[..., None, None]) & (rows < (r0 + side)[..., None, None]) & (cols >= c0[..., None,
-        None]) & (cols < (c0 + side)[..., None, None])
-
-# %% ../nbs/06_training.ipynb #c016p2
-def step_occlusion(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, rank: int = 0,
-                   world: int = 1) -> torch.Tensor | None:
-    """`[B/W, C, H, W]` bool, True on the occluded pixels of the known modalities at global step `step` (None when
-    `p_occlude` is 0)."""
-    if not cfg.p_occlude: return None
-    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'occlusion'))
-    hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_occlude)
-    # [B/W, M, H, W], known modalities only
-    occ = (sq & hit[..., None, None])[rank::world].to(sigma.device) & (sigma == 0)[..., None, None]
-    return occ.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
-
-# %% ../nbs/06_training.ipynb #c016pm
-def step_mask(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, sigma_max: float, rank: int = 0,
-              world: int = 1) -> torch.Tensor | None:
-    """`[B/W, C, H, W]` bool, True on the observed (clean) pixels of partly observed noisy modalities at global step
-    `step` (None when `p_mask` is 0)."""
-    if not cfg.p_mask: return None
-    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'mask'))
-    hit, sq = random_squares(g, len(sigma) * world, layout.M, layout.size, cfg.p_mask)
-    noisy = ((sigma > 0) & (sigma < sigma_max))[..., None, None]
-    # [B/W, M, H, W]: outside the square
-    seen = (~sq & hit[..., None, None])[rank::world].to(sigma.device) & noisy
-    return seen.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
-
-# %% ../nbs/06_training.ipynb #c016s
-def step_corruption(step: int, sigma: torch.Tensor, layout: Layout, cfg: TrainConfig, names: list[str], rank: int = 0,
-                    world: int = 1) -> torch.Tensor | None:
-    """`[B/W, C]` bool, True on the channels of the known modalities among `names` shown corrupted at global step
-    `step` (None when `p_corrupt` is 0)."""
-    if not cfg.p_corrupt: return None
-    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'corruption'))
-    has = torch.tensor([m.name in names for m in layout.modalities])
-    hit = ((torch.rand(len(sigma) * world, layout.M,
-                       generator=g) < cfg.p_corrupt) & has)[rank::world].to(sigma.device) & (sigma == 0)
-    return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities], device=sigma.device), dim=1)
-
-# %% ../nbs/06_training.ipynb #c016x1
-def step_xflip(step: int, batch: int, layout: Layout, cfg: TrainConfig, rank: int = 0,
-               world: int = 1) -> torch.Tensor | None:
-    """`[B/W, C]` bool: True on the channels of the modalities named in `cfg.xflip` of the examples shown mirrored
-    left–right at global step `step` (each with probability ½, drawn for all `batch`; None when `xflip` is '')."""
-    if not cfg.xflip: return None
-    names = cfg.xflip.split(',')
-    if bad := [n for n in names if n not in layout.slices]:
-        raise LayoutError(f"parameter xflip: unknown modality {bad[0]!r}; this layout has {layout.names}")
-    g = torch.Generator().manual_seed(step_seed(cfg.seed, step, 'xflip'))
-    hit = (torch.rand(batch, layout.M, generator=g) < 0.5)[rank::world] & torch.tensor([n in names
-                                                                                        for n in layout.names])
-    return hit.repeat_interleave(torch.tensor([m.channels for m in layout.modalities]), dim=1)
-
 
 # %% ../nbs/06_training.ipynb #c018
 def init_distributed(device: str = 'auto') -> tuple[int, int]:

@@ -7,7 +7,9 @@ import numpy as np
 import pytest, torch
 from mjdiff.data import demo_dataset
 from mjdiff.networks import UNetConfig
-from mjdiff.training import TrainConfig, train, batch_indices, load_checkpoint, read_log
+from mjdiff.training import train, load_checkpoint, read_log
+from mjdiff.steps import batch_indices
+from mjdiff.train_config import TrainConfig
 from mjdiff.checkpoint import build_model
 from mjdiff.cli import torchrun_command, train_distributed
 
@@ -18,10 +20,11 @@ CFG = TrainConfig(steps=5, batch_size=16, lr=2e-3, warmup=1, log_every=1, ckpt_e
 RANK_SCRIPT = r'''
 import builtins, json, sys, torch
 import mjdiff.training as T
+from mjdiff.train_config import TrainConfig
 from mjdiff.checkpoint import build_model
 from mjdiff.data import demo_dataset
 from mjdiff.networks import UNetConfig
-out, cfg, tiny = sys.argv[1], T.TrainConfig(**json.loads(sys.argv[2])), UNetConfig(**json.loads(sys.argv[3]))
+out, cfg, tiny = sys.argv[1], TrainConfig(**json.loads(sys.argv[2])), UNetConfig(**json.loads(sys.argv[3]))
 rank, world = T.init_distributed('cpu')
 writes, seen = [], []
 real_atomic, real_open = T.atomic_save, builtins.open

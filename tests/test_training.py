@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest, torch
 from mjdiff.data import demo_dataset
 from mjdiff.networks import UNetConfig
-from mjdiff.training import TrainConfig, train, load_checkpoint, atomic_save, remove_stale_tmp, read_log, CheckpointError
+from mjdiff.training import train, load_checkpoint, atomic_save, remove_stale_tmp, read_log, CheckpointError
+from mjdiff.train_config import TrainConfig
 from mjdiff.checkpoint import build_model
 
 TINY = UNetConfig(model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.1)
