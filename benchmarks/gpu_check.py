@@ -3,7 +3,7 @@
     bash benchmarks/gpu_check.sh                   # on the GPU machine: checks, then ~4 minutes of training
     python benchmarks/gpu_check.py --device cpu --minutes 0.1 --quick     # the same script on a CPU (its smoke test)
 
-1. Checks (each prints PASS or FAIL with a number): the `cifar10_mnist_pm` network (GPU-sized) trains on the device
+1. Checks (each prints PASS or FAIL with a number): the `cifar10_mnist_pm_gpu` network (GPU-sized) trains on the device
    in fp32 and bf16 with finite losses; a run stopped and resumed on the device equals an uninterrupted one bit for bit
    (dropout off); the same weights give the same denoiser output on the device and on the CPU (max |Δ| < 1e-3); joint
    and conditional sampling (exact, guidance, replace) and the learning curve's measurements run on the device and
@@ -39,7 +39,7 @@ def main():
     print(json.dumps({'torch': torch.__version__, 'device': str(dev), 'name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                       'cuda': torch.version.cuda, 'bf16': dev.type != 'cuda' or torch.cuda.is_bf16_supported()}))
     out = Path(a.out or tempfile.mkdtemp(prefix='gpu_check_'))
-    cfg = resolve_config('cifar10_mnist_pm', {'model_channels': 16, 'channel_mult': (1, 2), 'num_blocks': 1} if a.quick else {})
+    cfg = resolve_config('cifar10_mnist_pm_gpu', {'model_channels': 16, 'channel_mult': (1, 2), 'num_blocks': 1} if a.quick else {})
     net = cfg.unet()
     lay = Layout([Modality('photo', 3, 'image'), Modality('digit', 1, 'digit')], size=32)
     rng = np.random.default_rng(0)

@@ -51,9 +51,9 @@ _CPU = dict(dataset='cifar10_mnist', model_channels=32, num_blocks=2, steps=1875
             'bf16',
             n_joint=300, n_cond=300, n_robust=100, latent_n=300)
 PRESETS.update({
-    'cifar10_mnist': dict(_GPU, sigma_mode='shared', strategy='replace'),
-    'cifar10_mnist_pm': dict(_GPU, sigma_mode='per_modality', strategy='exact'),
-    'cifar10_mnist_cpu': dict(_CPU, sigma_mode='shared', strategy='replace'),
+    'cifar10_mnist_paper_gpu': dict(_GPU, sigma_mode='shared', strategy='replace'),
+    'cifar10_mnist_pm_gpu': dict(_GPU, sigma_mode='per_modality', strategy='exact'),
+    'cifar10_mnist_paper_scratch_cpu': dict(_CPU, sigma_mode='shared', strategy='replace'),
     'cifar10_mnist_pm_scratch_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
     'cifar10_mnist_control_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
 })
