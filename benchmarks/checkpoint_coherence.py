@@ -17,14 +17,14 @@ from mjdiff.evaluation import cross_modal_samples, pairwise_coherence
 from mjdiff.stages import run_sets, run_class_maps
 from mjdiff.presets import resolve_config
 from mjdiff.checkpoint import load_model
-from mjdiff.sampling import SAMPLERS
+from mjdiff.sampling import SAMPLERS, SAMPLER, STEPS
 from mjdiff.conditioning import joint_sample
 from mjdiff.metrics import joint_coherence, class_balance
 from mjdiff.classifiers import train_or_load_classifiers, predict
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('ckpt'); ap.add_argument('--preset', default='demo', help='whose data and evaluation classifiers'); ap.add_argument('--n', type=int, default=30); ap.add_argument('--steps', type=int, default=18)
+    ap.add_argument('ckpt'); ap.add_argument('--preset', default='demo', help='whose data and evaluation classifiers'); ap.add_argument('--n', type=int, default=30); ap.add_argument('--steps', type=int, default=STEPS)
     ap.add_argument('--n-joint', type=int, default=None, help='joint samples (default 3·n; 0: none)')
     ap.add_argument('--strategy', default='exact'); ap.add_argument('--w', type=weights, default=(0.0,), help='guidance weight(s) of the conditionals, e.g. 0,1,2')
     ap.add_argument('--joint-w', type=weights, default=(0.0,), help='joint guidance weight(s) of the joint samples')
@@ -46,7 +46,7 @@ def main(argv=None):
             report(joint_w=jw, n_joint=n_joint, joint=joint_coherence(preds, maps),
                    **{f'balance_{m}': class_balance(p, len(maps[m])) for m, p in preds.items()})
         for w in a.w if a.n else ():
-            res = pairwise_coherence(layout, cross_modal_samples(D, held, a.n, a.seed, strategy=a.strategy, sampler=SAMPLERS['heun'], steps=a.steps, w=w), clfs, maps)
+            res = pairwise_coherence(layout, cross_modal_samples(D, held, a.n, a.seed, strategy=a.strategy, sampler=SAMPLERS[SAMPLER], steps=a.steps, w=w), clfs, maps)
             report(strategy=a.strategy, w=w, n=a.n, **res, mean_conditional=sum(res.values()) / len(res))
 
 def weights(text: str) -> tuple:

@@ -32,6 +32,8 @@ def main():
     from mjdiff.train_config import TrainConfig
     from mjdiff.checkpoint import build_model
     from mjdiff.conditioning import joint_sample, conditional_sample
+    from mjdiff.sampling import STEPS
+    from mjdiff.stages import run_anchor
     from mjdiff.evaluation import make_probe, cross_modal_information, quick_coherence
     from mjdiff.classifiers import Classifier
     dev = torch.device(a.device)
@@ -45,7 +47,7 @@ def main():
     rng = np.random.default_rng(0)
     sets = {m: ImageSet(rng.integers(0, 256, (512, c, 32, 32), dtype=np.uint8), np.arange(512) % 10, [str(k) for k in range(10)], m)
             for m, c in (('photo', 3), ('digit', 1))}
-    data = PairedDataset(sets, lay, anchor='photo')
+    data = PairedDataset(sets, lay, anchor=run_anchor(cfg))
     results, failed = [], []
     def check(name, ok, value):
         results.append((name, 'PASS' if ok else 'FAIL', value)); print(f"{'PASS' if ok else 'FAIL'}  {name}: {value}", flush=True)
@@ -81,7 +83,7 @@ def main():
         cond = {'digit': torch.rand(8, 1, 32, 32, device=dev) * 2 - 1}
         xs += [conditional_sample(D, cond, strategy=s, steps=6, w=2.0 if s == 'guidance' else 0.0, generator=g()) for s in ('exact', 'guidance', 'replace')]
     check(f'sampling on {dev.type}', all(bool(torch.isfinite(v).all()) and v.device.type == dev.type for v in xs), 'joint, joint-guided, exact, guidance, replace: finite')
-    probe = make_probe(sets, lay, 20, anchor='photo')
+    probe = make_probe(sets, lay, 20, anchor=run_anchor(cfg))
     info = cross_modal_information(D, probe, 'photo', 'digit', (0.5, 2.0))
     clfs = {'photo': Classifier(3, 10).to(dev).eval(), 'digit': Classifier(1, 10).to(dev).eval()}
     q = quick_coherence(D, sets, clfs, {'photo': list(range(10)), 'digit': list(range(10))}, 10, 10, 4, w=2.0, device=dev)
@@ -103,7 +105,7 @@ def main():
         ips = stats['images'] / max(stats['seconds'], 1e-9)
         mem = torch.cuda.max_memory_allocated(dev) / 2 ** 30 if dev.type == 'cuda' else float('nan')
         E = D.eval(); t1 = time.time()
-        with torch.no_grad(): joint_sample(E, 64 if not a.quick else 8, steps=18, generator=g(), device=dev)
+        with torch.no_grad(): joint_sample(E, 64 if not a.quick else 8, steps=STEPS, generator=g(), device=dev)
         if dev.type == 'cuda': torch.cuda.synchronize(dev)
         rows.append(dict(precision=prec, params_M=round(n_par / 1e6, 2), images=stats['images'], images_per_s=round(ips, 1),
                          ms_per_joint_sample=round(1000 * (time.time() - t1) / (64 if not a.quick else 8), 2), peak_GiB=round(mem, 2)))

@@ -97,7 +97,6 @@ def _image_file(path: str | Path, what: str):
 def read_condition(path: str | Path, layout: Layout, name: str) -> tuple:
     """`(condition [1, C_m, size, size] in [-1, 1], notes)`: image file `path` as modality `name` of `layout`; `notes`
     say what was done to fit it (resized, 16-bit scaled, alpha composited), each a phrase."""
-    import torch
     from mjdiff.layout import LayoutError
     from mjdiff.sources import decode_image
     from mjdiff.data import to_float
@@ -272,8 +271,8 @@ def sample_command(ckpt: str, n: int = 16, out: str | Path = 'samples.png', give
     fig.suptitle(
         f"{'given ' + ', '.join(given) if given else 'joint samples'} ({sampler}, {steps} "
         f"steps{f', w = {w:g}' if w else ''})", fontsize=9)
-    atomic_write(out, lambda tmp: fig.savefig(tmp, format=out.suffix.lower().lstrip('.'), dpi=110, bbox_inches=
-                                              'tight')); plt.close(fig)
+    kind = out.suffix.lower().lstrip('.')
+    atomic_write(out, lambda tmp: fig.savefig(tmp, format=kind, dpi=110, bbox_inches='tight')); plt.close(fig)
     info = dict(checkpoint=str(ckpt), n=n, given={k: str(v) for k, v in (given or {}).items()}, strategy=strategy
                 if given else 'joint',
                 w=w, steps=steps, sampler=sampler, seed=seed, grid=str(out), noisy=dict(noisy or {}), masks={k: str(v)
@@ -290,65 +289,79 @@ def pairs(items: list[str], flag: str, what: str = 'VALUE') -> dict:
     if len(out) < len(items): raise ValueError(f"{flag} names a modality twice")
     return out
 
-# %% ../nbs/09f_cli.ipynb #c023c
-def main(argv=None):
-    "Entry point of the `mjdiff` console script."
-    ap = argparse.ArgumentParser(prog='mjdiff', description=
-                                 'Channel-wise multimodal joint diffusion: reproduction pipeline',
+# %% ../nbs/09f_cli.ipynb #c023p
+def _parser() -> argparse.ArgumentParser:
+    "The `mjdiff` command line: one subcommand per task."
+    ap = argparse.ArgumentParser(prog='mjdiff',
+                                 description='Channel-wise multimodal joint diffusion: reproduction pipeline',
                                  epilog='`mjdiff params` lists every --param key with its default.')
     sub = ap.add_subparsers(dest='cmd', required=True)
+    PARAM = dict(action='append', default=[], metavar='KEY=VALUE')
+    FORCE = dict(action='store_true', help='continue a run directory made with other parameters')
     r = sub.add_parser('reproduce', help='run training → joint sampling → cross-modal → latent space with papermill')
-    r.add_argument('--preset', default='demo'); r.add_argument('--out', default=None)
-    r.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help=
-                   'override a parameter (see `mjdiff params`)')
-    r.add_argument('--stages', default=','.join(STAGES)); r.add_argument('--log-output', action='store_true')
-    r.add_argument('--force', action='store_true', help='continue a run directory made with other parameters')
+    r.add_argument('--preset', default='demo')
+    r.add_argument('--out', default=None)
+    r.add_argument('--param', **PARAM, help='override a parameter (see `mjdiff params`)')
+    r.add_argument('--stages', default=','.join(STAGES))
+    r.add_argument('--log-output', action='store_true')
+    r.add_argument('--force', **FORCE)
     c = sub.add_parser('control', help='latent-space control study: joint vs single-modality training over seeds')
-    c.add_argument('--preset', default='demo_control'); c.add_argument('--out', default=None)
-    c.add_argument('--seeds', default='0,1,2'); c.add_argument('--param', action='append', default=[], metavar=
-                                                               'KEY=VALUE')
+    c.add_argument('--preset', default='demo_control')
+    c.add_argument('--out', default=None)
+    c.add_argument('--seeds', default='0,1,2')
+    c.add_argument('--param', **PARAM)
     c.add_argument('--log-output', action='store_true')
-    s = sub.add_parser('study', help=
-                       'sample-efficiency study: arms of one preset at equal training images, by learning curve')
-    s.add_argument('--preset', required=True); s.add_argument('--out', required=True)
-    s.add_argument('--arm', action='append', default=[], metavar='NAME[:KEY=VALUE,...]', help=
-                   'an arm: the preset plus these overrides')
-    s.add_argument('--images', type=int, required=True, help='training images per arm'); s.add_argument('--eval-images',
-        type=int, default=32_000)
-    s.add_argument('--param', action='append', default=[], metavar='KEY=VALUE', help=
-                   'an override for every arm'); s.add_argument('--log-output', action='store_true')
+    s = sub.add_parser('study',
+                       help='sample-efficiency study: arms of one preset at equal training images, by learning curve')
+    s.add_argument('--preset', required=True)
+    s.add_argument('--out', required=True)
+    s.add_argument('--arm', action='append', default=[], metavar='NAME[:KEY=VALUE,...]',
+                   help='an arm: the preset plus these overrides')
+    s.add_argument('--images', type=int, required=True, help='training images per arm')
+    s.add_argument('--eval-images', type=int, default=32_000)
+    s.add_argument('--param', **PARAM, help='an override for every arm')
+    s.add_argument('--log-output', action='store_true')
     s.add_argument('--parallel', type=int, default=1, help='arms trained at once, the cores shared among them')
     sm = sub.add_parser('sample', help='joint samples, or samples given image files, from a checkpoint (a grid PNG)')
     sm.add_argument('checkpoint', help="a checkpoint file, or 'pretrained' (the shipped demo weights)")
-    sm.add_argument('--n', type=int, default=16, help='joint samples, or samples per condition'); sm.add_argument(
-        '--out', default='samples.png')
-    sm.add_argument('--given', action='append', default=[], metavar='MODALITY=IMAGE', help=
-                    'a condition from an image file (repeatable)')
-    sm.add_argument('--strategy', default='exact', choices=STRATEGIES); sm.add_argument('--w', type=float, default=0.0)
-    sm.add_argument('--steps', type=int, default=STEPS); sm.add_argument('--sampler', default=SAMPLER,
-                                                                         choices=tuple(SAMPLERS))
-    sm.add_argument('--seed', type=int, default=0); sm.add_argument('--save', default=None, help=
-                                                                    'also write the samples (torch.save)')
+    sm.add_argument('--n', type=int, default=16, help='joint samples, or samples per condition')
+    sm.add_argument('--out', default='samples.png')
+    sm.add_argument('--given', action='append', default=[], metavar='MODALITY=IMAGE',
+                    help='a condition from an image file (repeatable)')
+    sm.add_argument('--strategy', default='exact', choices=STRATEGIES)
+    sm.add_argument('--w', type=float, default=0.0)
+    sm.add_argument('--steps', type=int, default=STEPS)
+    sm.add_argument('--sampler', default=SAMPLER, choices=tuple(SAMPLERS))
+    sm.add_argument('--seed', type=int, default=0)
+    sm.add_argument('--save', default=None, help='also write the samples (torch.save)')
     sm.add_argument('--noisy', action='append', default=[], metavar='MODALITY=auto|SIGMA|calibrated[:KIND]',
-                    help=
-                    'a --given condition observed with Gaussian noise (auto: estimated; SIGMA: known) or with another '
-                    'corruption (calibrated: renoised to the level calibrated on held-out data)')
-    sm.add_argument('--mask', action='append', default=[], metavar='MODALITY=IMAGE', help=
-                    'observed pixels of a --given condition (bright); the rest is generated')
-    sm.add_argument('--calibration', default=None, help=
-                    "calibration.json for --noisy calibrated (default: the checkpoint's run directory's)")
-    sm.add_argument('--device', default='auto'); sm.add_argument('--no-progress', action='store_true')
+                    help='a --given condition observed with Gaussian noise (auto: estimated; SIGMA: known) or with '
+                         'another corruption (calibrated: renoised to the level calibrated on held-out data)')
+    sm.add_argument('--mask', action='append', default=[], metavar='MODALITY=IMAGE',
+                    help='observed pixels of a --given condition (bright); the rest is generated')
+    sm.add_argument('--calibration', default=None,
+                    help="calibration.json for --noisy calibrated (default: the checkpoint's run directory's)")
+    sm.add_argument('--device', default='auto')
+    sm.add_argument('--no-progress', action='store_true')
     t = sub.add_parser('train', help='train one run in this process (one rank under torchrun), without the notebooks')
-    t.add_argument('--run-dir', required=True); t.add_argument('--preset', default='demo')
-    t.add_argument('--param', action='append', default=[], metavar='KEY=VALUE')
+    t.add_argument('--run-dir', required=True)
+    t.add_argument('--preset', default='demo')
+    t.add_argument('--param', **PARAM)
     t.add_argument('--config', default=None, help='a full RunConfig as JSON (instead of --preset/--param)')
     t.add_argument('--progress', action='store_true')
-    t.add_argument('--force', action='store_true', help='continue a run directory made with other parameters')
+    t.add_argument('--force', **FORCE)
     sub.add_parser('presets', help='list presets')
     sub.add_parser('params', help='every parameter with its default and comment')
-    e = sub.add_parser('export-checkpoint', help='strip a checkpoint to its EMA weights'); e.add_argument(
-        'src'); e.add_argument('dst')
-    a = ap.parse_args(argv)
+    e = sub.add_parser('export-checkpoint', help='strip a checkpoint to its EMA weights')
+    e.add_argument('src')
+    e.add_argument('dst')
+    return ap
+
+
+# %% ../nbs/09f_cli.ipynb #c023c
+def main(argv=None):
+    "Entry point of the `mjdiff` console script."
+    a = _parser().parse_args(argv)
     try:
         if a.cmd == 'presets':
             for k, v in PRESETS.items(): print(f"{k}: {v}")
@@ -359,13 +372,11 @@ def main(argv=None):
         if a.cmd == 'export-checkpoint':
             print(export_checkpoint(a.src, a.dst)); return 0
         if a.cmd == 'sample':
-            given, noisy, masks = pairs(a.given, '--given', 'IMAGE'), pairs(a.noisy, '--noisy'), pairs(a.mask, '--mask',
-                                                                                                       'IMAGE')
+            given, masks = pairs(a.given, '--given', 'IMAGE'), pairs(a.mask, '--mask', 'IMAGE')
             info = sample_command(a.checkpoint, n=a.n, out=a.out, given=given, strategy=a.strategy, w=a.w,
-                                  steps=a.steps,
-                                  sampler=a.sampler, seed=a.seed, save=a.save, device=a.device,
-                                  progress=not a.no_progress,
-                                  noisy=noisy, masks=masks, calibration=a.calibration)
+                                  steps=a.steps, sampler=a.sampler, seed=a.seed, save=a.save, device=a.device,
+                                  progress=not a.no_progress, noisy=pairs(a.noisy, '--noisy'), masks=masks,
+                                  calibration=a.calibration)
             print(json.dumps(info)); return 0
         overrides = {}
         for kv in a.param:
@@ -375,24 +386,25 @@ def main(argv=None):
             try: seeds = [int(v) for v in a.seeds.split(',') if v.strip()]
             except ValueError: raise ValueError(f"--seeds expects comma-separated integers, got {a.seeds!r}") from None
             m = control_study(a.preset, a.out, overrides, seeds, a.log_output)['latent_control']
-            print(json.dumps({'verdict': m['verdict'], 'primary': m['primary'], **{k: {x: round(v[x], 4) for x in (
-                'treated_mean', 'control_mean', 'diff_mean', 'ci_low', 'ci_high')}
-                              for k, v in m['comparisons'].items()}}, indent=1))
+            keys = ('treated_mean', 'control_mean', 'diff_mean', 'ci_low', 'ci_high')
+            print(json.dumps({'verdict': m['verdict'], 'primary': m['primary'],
+                              **{k: {x: round(v[x], 4) for x in keys} for k, v in m['comparisons'].items()}}, indent=1))
             return 0
         if a.cmd == 'train':
             try: cfg = RunConfig(**json.loads(a.config)) if a.config else resolve_config(a.preset, overrides)
             except (TypeError, json.JSONDecodeError) as e:
                 raise ValueError(f"--config is not a RunConfig as JSON: {e}") from None
-            train_command(a.run_dir, cfg, a.progress, a.force, 'config' if a.config else a.preset, {} if a.config
-                          else overrides); return 0
+            train_command(a.run_dir, cfg, progress=a.progress, force=a.force, preset='config' if a.config else a.preset,
+                          overrides={} if a.config else overrides)
+            return 0
         if a.cmd == 'study':
-            rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides, a.eval_images, a.log_output,
-                         a.parallel)
+            rows = study(a.preset, a.out, parse_arms(a.arm), a.images, overrides=overrides, eval_images=a.eval_images,
+                         log_output=a.log_output, parallel=a.parallel)
             print((Path(a.out) / 'study.md').read_text() if rows else 'no arm has a learning curve yet'); return 0
-        m = reproduce(a.preset, a.out, overrides, tuple(s for s in a.stages.split(',') if s.strip()), a.log_output,
-                      a.force)
-        print(json.dumps({k: m[k] for k in ('joint_coherence', 'conditional_coherence', 'joint_coherence_judge',
-                                            'conditional_coherence_judge') if k in m}, indent=1))
+        m = reproduce(a.preset, a.out, overrides, stages=tuple(s for s in a.stages.split(',') if s.strip()),
+                      log_output=a.log_output, force=a.force)
+        heads = ('joint_coherence', 'conditional_coherence', 'joint_coherence_judge', 'conditional_coherence_judge')
+        print(json.dumps({k: m[k] for k in heads if k in m}, indent=1))
         return 0
     except TrainingStopped as err:
         print(f"mjdiff: {err}", file=sys.stderr); return 128 + signal.SIGTERM       # as a process that SIGTERM ended

@@ -163,8 +163,8 @@ def _progress(progress: bool, total: int, sampler_kwargs: dict):
     return {**sampler_kwargs, 'callback': callback}, bar
 
 # %% ../nbs/05a_conditioning.ipynb #c048k
-def _check_conditions(denoiser, cond: Mapping[str, torch.Tensor], strategy: str, w: float, steps: int, sigmas, n: int,
-                      noise_levels, renoise, masks, check_range: bool) -> tuple[dict, dict, dict]:
+def _check_conditions(denoiser, cond: Mapping[str, torch.Tensor], *, strategy: str, w: float, steps: int, sigmas,
+                      n: int, noise_levels, renoise, masks, check_range: bool) -> tuple[dict, dict, dict]:
     """`conditional_sample`'s arguments checked, each with a one-line error; returns `noise_levels`, `renoise`,
     `masks` as dicts."""
     lay, sigma_max = denoiser.layout, noise_config(denoiser).sigma_max
@@ -230,13 +230,13 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     Conditions must be finite, of the modality's channels and size, and (`check_range`, on by default) in [-1, 1].
     Runs without autograd; `progress` shows a bar."""
     lay, noise, sampler = denoiser.layout, noise_config(denoiser), get_sampler(sampler)
-    noise_levels, renoise, masks = _check_conditions(denoiser, cond, strategy, w, steps, sigmas, n, noise_levels,
-                                                     renoise, masks,
-                                                     check_range)
+    noise_levels, renoise, masks = _check_conditions(
+        denoiser, cond, strategy=strategy, w=w, steps=steps, sigmas=sigmas, n=n, noise_levels=noise_levels,
+        renoise=renoise, masks=masks, check_range=check_range)
     if n > 1:                                                         # n samples per condition
         cond = {m: y.repeat_interleave(n, 0) for m, y in cond.items()}
-        noise_levels = {m: v.repeat_interleave(n, 0) if isinstance(v, torch.Tensor) and v.ndim else v for m,
-                        v in noise_levels.items()}
+        noise_levels = {m: v.repeat_interleave(n, 0) if isinstance(v, torch.Tensor) and v.ndim else v
+                        for m, v in noise_levels.items()}
         masks = {m: v.repeat_interleave(n, 0) if v.shape[0] > 1 else v for m, v in masks.items()}
     y0 = next(iter(cond.values()))
     B, g, dev = y0.shape[0], make_generator(generator), y0.device
@@ -272,8 +272,8 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
         # guided against every condition absent
         D = GuidedDenoiser(denoiser, list(cond), w, g) if strategy == 'guidance' else denoiser
         if masks:
-            D = MaskedDenoiser(D, obs, seen_masked) if getattr(denoiser, 'pixel_known', False) else ReplaceDenoiser(D,
-                obs, seen_masked, g)
+            exact = getattr(denoiser, 'pixel_known', False)           # a network that reads the map of observed pixels
+            D = MaskedDenoiser(D, obs, seen_masked) if exact else ReplaceDenoiser(D, obs, seen_masked, g)
         x = sampler(D, x, sig, generator=g, **sampler_kwargs)
     if bar is not None: bar.close()
     exact = lay.channel_mask([m for m in full if m not in s]).reshape(1, -1, 1, 1).to(dev)

@@ -25,13 +25,16 @@ _CURVE, _NOISE, _NET, _TRAIN = CurveConfig(), NoiseConfig(), UNetConfig(), Train
 class RunConfig:
     "Every parameter of a reproduction run, flat (papermill and `--param` set them by name); checked on construction."
     # data
+
     dataset: str = 'demo'                 # 'demo' or 'cifar10_mnist'
     data_root: str = ''                   # cifar10_mnist: folder with cifar10-jpg/ and mnist/ ('' → auto)
     n_per_class: int = 200                # demo: rendered words and scenes per class
     mnist_train: int = 8000               # cifar10_mnist: MNIST t10k digits used for training (rest held out)
     cache_dir: str = ''                   # decoded-image and classifier cache ('' → $MJDIFF_CACHE or ~/.cache/mjdiff)
     class_map: str = ''                   # JSON {modality: [class of that modality for anchor class k]} ('' → identity)
+
     # model (defaults: UNetConfig's)
+
     model_channels: int = _NET.model_channels
     channel_mult: tuple = _NET.channel_mult
     num_blocks: int = _NET.num_blocks
@@ -39,9 +42,10 @@ class RunConfig:
     dropout: float = _NET.dropout
     noise_channels: int = _NET.noise_channels
     checkpointing: bool = _NET.checkpointing
-    # the network also reads the map of observed pixels (exact partly observed conditions)
-    mask_input: bool = _NET.mask_input
+    mask_input: bool = _NET.mask_input    # the network also reads the map of observed pixels
+
     # training (defaults: TrainConfig's and, for the σ density, NoiseConfig's)
+
     steps: int = _TRAIN.steps
     batch_size: int = _TRAIN.batch_size
     lr: float = _TRAIN.lr
@@ -55,8 +59,7 @@ class RunConfig:
     p_known: float = _TRAIN.p_known
     p_absent: float = _TRAIN.p_absent
     p_occlude: float = _TRAIN.p_occlude
-    # known words shown misspelt (demo: a bank of misspelt_words built for training)
-    p_corrupt: float = _TRAIN.p_corrupt
+    p_corrupt: float = _TRAIN.p_corrupt   # known words shown misspelt (the demo's bank of misspelt_words)
     p_mask: float = _TRAIN.p_mask         # noisy modalities shown partly observed (a network with mask_input)
     xflip: str = _TRAIN.xflip
     align_modality: str = _TRAIN.align_modality
@@ -66,9 +69,7 @@ class RunConfig:
     align_until: int = _TRAIN.align_until
     align_teacher_stage: str = _TRAIN.align_teacher_stage
     align_teacher_ratio: float = _TRAIN.align_teacher_ratio
-    # REPA's encoder of a photo: a judge-format file (mjdiff.judge; never the evaluation judge), or 'cached': trained
-    # here once
-    align_encoder: str = ''
+    align_encoder: str = ''               # REPA's photo encoder: a judge-format file (not the judge), or 'cached'
     align_encoder_depth: int = 2          # its features after this many conv groups (1: 15×15, 2: 7×7, 3: 3×3 patches)
     loss_balance: str = _TRAIN.loss_balance
     min_snr: float = _TRAIN.min_snr
@@ -84,11 +85,11 @@ class RunConfig:
     milestone_every: int = _TRAIN.milestone_every
     max_bad_steps: int = _TRAIN.max_bad_steps
     log_every: int = _TRAIN.log_every
-    # checkpoint to fine-tune from ('' → from scratch; 'pretrained' → the shipped weights of the dataset,
-    # mjdiff/assets/<dataset>.pt; 'pretrained:<name>' → mjdiff/assets/<name>.pt; a path, relative to where you run)
-    init_from: str = ''
+    init_from: str = ''                   # start from: '' scratch, 'pretrained[:<name>]' (mjdiff/assets/), or a path
     nproc: int = 1                        # data-parallel processes (torchrun) for training
+
     # the learning curve (curve.csv of the training stage)
+
     eval_every: int = _TRAIN.eval_every   # steps between checks (0: off)
     curve_pairs: int = _CURVE.n_pairs     # held-out pairs for the cross-modal information
     curve_cond: int = _CURVE.n_cond       # conditions per modality for its quick coherence
@@ -96,7 +97,9 @@ class RunConfig:
     curve_steps: int = _CURVE.steps       # Heun steps of its quick coherence
     curve_w: float = _CURVE.w             # guidance weight of its guided columns (per_modality runs)
     curve_probe: int = _CURVE.n_probe     # held-out examples per modality for its bottleneck probe (0: none)
+
     # sampling and evaluation
+
     sampler: str = SAMPLER                # the evaluation's sampler (mjdiff.sampling.SAMPLERS)
     sample_steps: int = STEPS             # its steps
     strategy: str = 'exact'               # replace | repaint | exact | guidance
@@ -117,7 +120,7 @@ class RunConfig:
     # entry levels tried when calibrating a corruption kind ('calibrated')
     calib_sigmas: tuple = (0.0, 0.25, 0.5, 1.0)
     latent_n: int = 300                   # held-out examples encoded in the latent-space stage
-    latent_steps: int = 18                # probability-flow ODE steps of the latent encoding
+    latent_steps: int = STEPS                # probability-flow ODE steps of the latent encoding
     seed: int = _TRAIN.seed               # of training (initial weights, batches, σ, ε) and of every evaluation draw
     device: str = _TRAIN.device           # 'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1'
 
@@ -204,8 +207,8 @@ class RunConfig:
 
     def train_config(self) -> TrainConfig:
         "The training part."
-        return from_params(TrainConfig, {f.name: getattr(self, f.name) for f in fields(TrainConfig) if hasattr(self,
-            f.name)}, strict=False)
+        mine = {f.name: getattr(self, f.name) for f in fields(TrainConfig) if hasattr(self, f.name)}
+        return from_params(TrainConfig, mine, strict=False)
 
     def curve_config(self) -> CurveConfig:
         "The learning curve's part."

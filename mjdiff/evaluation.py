@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from .layout import Layout
 from .data import ImageSet, PairedDataset, to_float, balanced_indices
-from .sampling import noise_config, sample_heun
+from .sampling import SAMPLER, noise_config
 from .conditioning import conditional_sample, joint_sample
 from .metrics import conditional_coherence, joint_coherence, class_balance
 from .classifiers import predict
@@ -123,7 +123,7 @@ def quick_coherence(denoiser, held_sets: dict, classifiers: dict, maps: dict, n_
     lay, out = denoiser.layout, {}
     for tag, strat, ww in [('', strategy, 0.0)] + ([('_w', 'guidance', w)] if w > 0 else []):
         if n_cond:
-            gen = cross_modal_samples(denoiser, held_sets, n_cond, seed, device, strategy=strat, sampler=sample_heun,
+            gen = cross_modal_samples(denoiser, held_sets, n_cond, seed, device, strategy=strat, sampler=SAMPLER,
                                       steps=steps, w=ww)
             out.update({f'coh_{k}{tag}': v for k, v in pairwise_coherence(lay, gen, classifiers, maps).items()})
         if n_joint:
@@ -222,8 +222,8 @@ class LearningCurve:
                 row[f'info_{A}->{B}'] = float(I.mean())
                 row.update({f'info_{A}->{B}@{s:g}': float(v) for s, v in zip(c.sigmas, I)})
         w = 0.0 if self.shared else c.w
-        row.update(quick_coherence(D, self.held, self.clfs, self.maps, c.n_cond, c.n_joint, c.steps, self.strategy, w,
-                                   c.seed, self.device))
+        row.update(quick_coherence(D, self.held, self.clfs, self.maps, n_cond=c.n_cond, n_joint=c.n_joint,
+                                   steps=c.steps, strategy=self.strategy, w=w, seed=c.seed, device=self.device))
         if c.n_probe and isinstance(getattr(getattr(D, 'net', None), 'mid', None), torch.nn.Module):   # a bottleneck
             row.update(bottleneck_probe(D, self.held, c.n_probe, seed=c.seed, device=self.device))
         return row

@@ -74,10 +74,9 @@ def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_outpu
 
 # %% ../nbs/09d_pipeline.ipynb #c019d
 FREE_PARAMS = ('steps', 'init_from', 'data_root', 'cache_dir', 'nproc', 'device', 'num_workers', 'channels_last',
-               'compile',
-               'ckpt_every', 'milestone_every', 'max_bad_steps', 'log_every', 'eval_every', 'curve_pairs', 'curve_cond',
-               'curve_joint', 'curve_steps', 'curve_w', 'curve_probe') + tuple(k for k in EVAL_SETTINGS if k not in (
-                   'steps', 'seed'))
+               'compile', 'ckpt_every', 'milestone_every', 'max_bad_steps', 'log_every', 'eval_every', 'curve_pairs',
+               'curve_cond', 'curve_joint', 'curve_steps', 'curve_w', 'curve_probe'
+               ) + tuple(k for k in EVAL_SETTINGS if k not in ('steps', 'seed'))
 
 def _plain(v): return list(v) if isinstance(v, tuple) else v
 
@@ -164,9 +163,8 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
     for s in stages:
         if s not in STAGES: raise ValueError(f"unknown stage {s!r}; stages are {STAGES}")
     run_dir = Path(out or Path('outputs') / preset).resolve()
-    # a relative path names a file from here, not from
+    # a relative path names a file from here, not from the run directory the stages execute in
     for k in ('init_from', 'align_encoder', 'data_root', 'cache_dir'):
-        # the run directory the stages execute in
         v = getattr(cfg, k)
         if v and not (k == 'init_from' and shipped_name(cfg)) and not (k == 'align_encoder' and v == 'cached'):
             p = str(Path(v).expanduser().resolve())

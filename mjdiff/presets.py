@@ -12,44 +12,36 @@ __all__ = ['PRESETS', 'resolve_config']
 # %% ../nbs/09a_presets.ipynb #c008
 PRESETS: dict[str, dict] = {
     'demo': dict(init_from='pretrained', steps=100, warmup=1, lr=1e-4, lr_decay=100, strategy='guidance', guidance=2.0,
-                 joint_guidance=2.0, sample_steps=12,
-                 n_joint=100, n_cond=150, n_robust=30, robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5),
-                 robust_typos=(0, 2),
+                 joint_guidance=2.0, sample_steps=12, n_joint=100, n_cond=150, n_robust=30,
+                 robust_noise=(0.0, 0.5, 1.0), robust_occlusion=(0.0, 0.5), robust_typos=(0, 2),
                  robust_strategies=('replace', 'exact', 'noisy', 'guidance', 'calibrated', 'masked'),
                  latent_n=100, latent_steps=10),
     'demo_pretrain': dict(steps=19500, lr_decay=3000),
-    'demo_pretrain2': dict(init_from='outputs/demo_pretrain/checkpoints/last.pt', steps=5000, lr=5e-4, warmup=100,
-                           lr_decay=2500),
-    'demo_pretrain3': dict(init_from='outputs/demo_pretrain2/checkpoints/last.pt', steps=1500, lr=3e-4, warmup=100,
-                           lr_decay=1500, p_occlude=0.5),
-    'demo_pretrain4': dict(init_from='outputs/demo_pretrain3/checkpoints/last.pt', steps=2000, lr=3e-4, warmup=100,
-                           lr_decay=2000,
-                           p_occlude=0.8, p_known=0.4),
-    'demo_pretrain5': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt', steps=3000, lr=3e-4, warmup=100,
-                           lr_decay=3000,
-                           p_occlude=0.8, p_corrupt=0.5, p_known=0.4),
-    'demo_pretrain6': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt', mask_input=True, steps=2000, lr=3e-4,
-                           warmup=100,
-                           lr_decay=2000, p_mask=0.5, p_occlude=0.8, p_known=0.4),
-    'demo_pretrain7': dict(init_from='outputs/demo_pretrain6/checkpoints/last.pt', mask_input=True, steps=3000, lr=3e-4,
-                           warmup=100,
-                           lr_decay=3000, p_mask=0.8, p_occlude=0.8, p_known=0.4),
+    'demo_pretrain2': dict(init_from='outputs/demo_pretrain/checkpoints/last.pt',
+                           steps=5000, lr=5e-4, warmup=100, lr_decay=2500),
+    'demo_pretrain3': dict(init_from='outputs/demo_pretrain2/checkpoints/last.pt',
+                           steps=1500, lr=3e-4, warmup=100, lr_decay=1500, p_occlude=0.5),
+    'demo_pretrain4': dict(init_from='outputs/demo_pretrain3/checkpoints/last.pt',
+                           steps=2000, lr=3e-4, warmup=100, lr_decay=2000, p_occlude=0.8, p_known=0.4),
+    'demo_pretrain5': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt',
+                           steps=3000, lr=3e-4, warmup=100, lr_decay=3000, p_occlude=0.8, p_corrupt=0.5, p_known=0.4),
+    'demo_pretrain6': dict(init_from='outputs/demo_pretrain4/checkpoints/last.pt', mask_input=True,
+                           steps=2000, lr=3e-4, warmup=100, lr_decay=2000, p_mask=0.5, p_occlude=0.8, p_known=0.4),
+    'demo_pretrain7': dict(init_from='outputs/demo_pretrain6/checkpoints/last.pt', mask_input=True,
+                           steps=3000, lr=3e-4, warmup=100, lr_decay=3000, p_mask=0.8, p_occlude=0.8, p_known=0.4),
     'demo_paper': dict(sigma_mode='shared', strategy='replace', steps=5000),
     'demo_control': dict(steps=600, batch_size=32, warmup=50, latent_n=150, latent_steps=10),
     'tiny': dict(n_per_class=10, model_channels=16, channel_mult=(1, 2), num_blocks=1, attn_resolutions=(), dropout=0.0,
                  steps=4, batch_size=16, warmup=1, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
-                 latent_n=20, latent_steps=3, ckpt_every=2, curve_pairs=10, curve_probe=20, curve_cond=4, curve_joint=4,
-                 curve_steps=2,
+                 latent_n=20, latent_steps=3, ckpt_every=2,
+                 curve_pairs=10, curve_probe=20, curve_cond=4, curve_joint=4, curve_steps=2,
                  robust_noise=(0.0, 0.5), robust_occlusion=(0.5,), robust_typos=(2,)),
 }
 _GPU = dict(dataset='cifar10_mnist', model_channels=128, channel_mult=(1, 2, 2, 2), num_blocks=2,
-            attn_resolutions=(16,),
-            dropout=0.1, steps=200_000, batch_size=128, lr=2e-4, warmup=5000, ema_decay=0.9999, precision='fp32',
-            ckpt_every=5000,
-            n_joint=1000, n_cond=1000, latent_n=1000)
-_CPU = dict(dataset='cifar10_mnist', model_channels=32, num_blocks=2, steps=1875, batch_size=64, lr=2e-3, precision=
-            'bf16',
-            n_joint=300, n_cond=300, n_robust=100, latent_n=300)
+            attn_resolutions=(16,), dropout=0.1, steps=200_000, batch_size=128, lr=2e-4, warmup=5000, ema_decay=0.9999,
+            precision='fp32', ckpt_every=5000, n_joint=1000, n_cond=1000, latent_n=1000)
+_CPU = dict(dataset='cifar10_mnist', model_channels=32, num_blocks=2, steps=1875, batch_size=64, lr=2e-3,
+            precision='bf16', n_joint=300, n_cond=300, n_robust=100, latent_n=300)
 PRESETS.update({
     'cifar10_mnist_paper_gpu': dict(_GPU, sigma_mode='shared', strategy='replace'),
     'cifar10_mnist_pm_gpu': dict(_GPU, sigma_mode='per_modality', strategy='exact'),
@@ -57,23 +49,21 @@ PRESETS.update({
     'cifar10_mnist_pm_scratch_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
     'cifar10_mnist_control_cpu': dict(_CPU, sigma_mode='per_modality', strategy='exact'),
 })
+# the study's settings, for the long runs
 _LONG = dict(_CPU, channel_mult=(1, 2, 2, 2), attn_resolutions=(8,), P_mean=-0.4, loss_balance='modalities',
-             steps=15_625, eval_every=750, milestone_every=2500)           # the study's settings, for the long runs
+             steps=15_625, eval_every=750, milestone_every=2500)
 PRESETS.update({
     'cifar10_mnist_pretrain': dict(_LONG, sigma_mode='per_modality', strategy='exact', p_shared=0.25, p_known=0.4),
     'cifar10_mnist_paper_pretrain': dict(_LONG, sigma_mode='shared', strategy='replace'),
 })
-PRESETS['cifar10_mnist_pm_cpu'] = dict(PRESETS['cifar10_mnist_pretrain'], init_from='pretrained', steps=100, warmup=1,
-                                       lr=1e-4,
-                                       lr_decay=100, eval_every=0, milestone_every=0, strategy='guidance', guidance=2.0,
-                                       joint_guidance=2.0,
-                                       # all four stages in about 13 min on 2 cores: the targets' counts, fewer
-                                       # robustness conditions
-                                       n_robust=50, latent_steps=10)
-PRESETS['cifar10_mnist_paper_cpu'] = dict(PRESETS['cifar10_mnist_paper_pretrain'], init_from=
-                                          'pretrained:cifar10_mnist_paper', steps=100, warmup=1,
-                                          lr=1e-4, lr_decay=100, eval_every=0, milestone_every=0, n_robust=50,
-                                          latent_steps=10)  # the same for the paper's method
+# a short fine-tune of the shipped weights and all four stages in about 13 min on 2 cores (the targets' counts, fewer
+# robustness conditions); the same for the paper's method
+_FINE_TUNE = dict(steps=100, warmup=1, lr=1e-4, lr_decay=100, eval_every=0, milestone_every=0, n_robust=50,
+                  latent_steps=10)
+PRESETS['cifar10_mnist_pm_cpu'] = dict(PRESETS['cifar10_mnist_pretrain'], **_FINE_TUNE, init_from='pretrained',
+                                       strategy='guidance', guidance=2.0, joint_guidance=2.0)
+PRESETS['cifar10_mnist_paper_cpu'] = dict(PRESETS['cifar10_mnist_paper_pretrain'], **_FINE_TUNE,
+                                          init_from='pretrained:cifar10_mnist_paper')
 
 
 # %% ../nbs/09a_presets.ipynb #c008b

@@ -45,25 +45,22 @@ CLAIM = ("Channel-wise joint training \"helps learn a more meaningful latent spa
 
 def claim_html(c: dict) -> str:
     "The report's section on the paper's latent-space claim: the claim, the measurement, the result."
-    rows = ''.join(
-        f"<tr><td>{k}</td><td>{v['treated_mean']:.3f} ± {v['treated_sd']:.3f}</td><td>{v['control_mean']:.3f} ± "
-        f"{v['control_sd']:.3f}</td>"
-                   f"<td>{v['diff_mean']:+.3f} [{v['ci_low']:+.3f}, "
-                   f"{v['ci_high']:+.3f}]</td><td>{v['verdict']}</td></tr>"
+    rows = ''.join(f"<tr><td>{k}</td><td>{v['treated_mean']:.3f} ± {v['treated_sd']:.3f}</td>"
+                   f"<td>{v['control_mean']:.3f} ± {v['control_sd']:.3f}</td>"
+                   f"<td>{v['diff_mean']:+.3f} [{v['ci_low']:+.3f}, {v['ci_high']:+.3f}]</td>"
+                   f"<td>{v['verdict']}</td></tr>"
                    for k, v in c['comparisons'].items())
     return (f"<h2>The paper's latent-space claim</h2><p><b>Claim.</b> {CLAIM}</p>"
-            f"<p><b>Measurement.</b> The same network and budget trained jointly (σ mode "
-            f"<code>{c['joint_mode']}</code>) and, as the "
-            f"control, on each modality alone (<code>single</code>), seeds {c['seeds']}; latent-space stage on each; "
-            f"paired "
-            f"differences joint − control with {round(100 * c['level'])} % t-intervals; supported = interval above 0 "
-            f"and mean gain ≥ "
-            f"{c['min_effect']}, not supported = interval below {c['min_effect']}. Primary measure: "
-            f"<code>{c['primary']}</code>. "
-            f"Every measure encodes one modality with the others absent (the control's training condition).</p>"
+            f"<p><b>Measurement.</b> The same network and budget trained jointly "
+            f"(σ mode <code>{c['joint_mode']}</code>) and, as the control, on each modality alone "
+            f"(<code>single</code>), seeds {c['seeds']}; latent-space stage on each; paired differences joint − "
+            f"control with {round(100 * c['level'])} % t-intervals; "
+            f"supported = interval above 0 and mean gain ≥ {c['min_effect']}, not supported = interval below "
+            f"{c['min_effect']}. Primary measure: <code>{c['primary']}</code>. Every measure encodes one modality with "
+            f"the others absent (the control's training condition).</p>"
             f"<p><b>Result: {c['verdict']}</b> at this budget ({c['budget']}).</p>"
-            f"<table><tr><td>measure</td><td>joint (mean ± sd)</td><td>control</td><td>difference "
-            f"[CI]</td><td>verdict</td></tr>{rows}</table>")
+            f"<table><tr><td>measure</td><td>joint (mean ± sd)</td><td>control</td><td>difference [CI]</td>"
+            f"<td>verdict</td></tr>{rows}</table>")
 
 # %% ../nbs/09c_report.ipynb #c017e
 def write_report(run_dir: str | Path, title: str | None = None) -> Path:

@@ -14,10 +14,11 @@ from .io import atomic_write
 from .data import ImageSet, PairedDataset
 
 # %% auto #0
-__all__ = ['CIFAR10_CLASSES', 'DIGIT_CLASSES', 'IMG_EXTENSIONS', 'CACHE_VERSION', 'SourceError', 'SourceNotFound',
-           'list_image_folder', 'decode_image', 'decode_images', 'tree_fingerprint', 'image_cache_paths',
-           'image_folder', 'read_idx', 'write_idx', 'pad_images', 'mnist_idx', 'torchvision_cifar10',
-           'torchvision_mnist', 'find_data_root', 'cifar10_mnist_layout', 'cifar10_mnist_sets', 'cifar10_mnist_dataset']
+__all__ = ['CIFAR10_CLASSES', 'DIGIT_CLASSES', 'IMG_EXTENSIONS', 'CACHE_VERSION', 'CIFAR10_MNIST_ANCHOR', 'SourceError',
+           'SourceNotFound', 'list_image_folder', 'decode_image', 'decode_images', 'tree_fingerprint',
+           'image_cache_paths', 'image_folder', 'read_idx', 'write_idx', 'pad_images', 'mnist_idx',
+           'torchvision_cifar10', 'torchvision_mnist', 'find_data_root', 'cifar10_mnist_layout', 'cifar10_mnist_sets',
+           'cifar10_mnist_dataset']
 
 # %% ../nbs/02_sources.ipynb #c006
 class SourceError(ValueError):
@@ -302,10 +303,12 @@ def cifar10_mnist_sets(data_root: str | Path | None = None, split: str = 'train'
             'digit': digits.subset(slice(0, mnist_train) if split == 'train' else slice(mnist_train, None))}
 
 # %% ../nbs/02_sources.ipynb #c037b
+CIFAR10_MNIST_ANCHOR = 'photo'          # each pair is a photo and a digit of its class (the photo drawn once per epoch)
+
 def cifar10_mnist_dataset(data_root: str | Path | None = None, split: str = 'train',
                           cache_dir: str | Path | None = None,
                           class_map: Mapping[str, Sequence[int]] | None = None, seed: int = 0, **kw) -> PairedDataset:
     """A `PairedDataset` anchored on the photos: photo of class k ↔ digit `class_map['digit'][k]` (default k), re-drawn
     per epoch."""
     return PairedDataset(cifar10_mnist_sets(data_root, split, cache_dir, **kw), cifar10_mnist_layout(),
-                         class_map=class_map, anchor='photo', seed=seed)
+                         class_map=class_map, anchor=CIFAR10_MNIST_ANCHOR, seed=seed)

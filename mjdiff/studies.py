@@ -193,14 +193,13 @@ def study_table(out: str | Path, arms: dict, images: int | None = None) -> list[
         last = {k: float(v[-1]) for k, v in c.items()}
         info = {k: v for k, v in last.items() if k.startswith('info_') and '@' not in k}
         log = read_log(Path(out) / name / 'train_log.csv')
-        row = {'arm': name, 'changes': ' '.join(f'{k}={v}' for k, v in arm.items()) or '(preset)', 'images': int(last[
-            'images']),
-               'cpu_hours': last['cpu_hours'], 'images_per_s': float(np.median(log['images_per_s'])) if len(log['step'])
-               else float('nan'),
-               'eval_share': float(c['eval_seconds'].sum() / trained) if (trained := last['train_seconds'] - c[
-                   # since the arm's first row (a branch's: its branch point); none before training
-                   'train_seconds'][0]) > 0 else float('nan'),
-               'final_loss': float(log['loss'][-1]) if len(log['step']) else float('nan'),
+        logged = len(log['step']) > 0
+        trained = last['train_seconds'] - c['train_seconds'][0]     # since the arm's first row (a branch's: its branch point)
+        row = {'arm': name, 'changes': ' '.join(f'{k}={v}' for k, v in arm.items()) or '(preset)',
+               'images': int(last['images']), 'cpu_hours': last['cpu_hours'],
+               'images_per_s': float(np.median(log['images_per_s'])) if logged else float('nan'),
+               'eval_share': float(c['eval_seconds'].sum() / trained) if trained > 0 else float('nan'),
+               'final_loss': float(log['loss'][-1]) if logged else float('nan'),
                'info_mean': float(np.mean(list(info.values()))),
                **info, **{k: v for k, v in last.items() if k.startswith(('coh_', 'joint', 'probe_'))}}
         row['encoder_cpu_hours'] = _encoder_hours(Path(out) / name)
@@ -245,6 +244,6 @@ def write_study(out: str | Path, arms: dict, images: int | None = None) -> list[
                        (axs[3], 'training images', 'class read from the bottleneck (linear probe)')):
         ax.set_xlabel(xl); ax.set_ylabel(yl); ax.grid(alpha=.3); ax.legend(fontsize=7)
     axs[2].axhline(0.1, color='grey', lw=0.8, ls=':')
-    (out / 'figures').mkdir(exist_ok=True); fig.savefig(out / 'figures' / 'study_curves.png', dpi=110, bbox_inches=
-                                                        'tight'); plt.close(fig)
+    (out / 'figures').mkdir(exist_ok=True)
+    fig.savefig(out / 'figures' / 'study_curves.png', dpi=110, bbox_inches='tight'); plt.close(fig)
     return rows

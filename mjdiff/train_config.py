@@ -20,8 +20,8 @@ def check_fields(obj, rules: dict):
     for f in fields(obj):
         v, kind = getattr(obj, f.name), type(f.default)
         number = isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-        ok = {bool: isinstance(v, bool), int: number and float(v).is_integer() and not isinstance(v, (float,
-                                                                                                      np.floating)),
+        whole = number and float(v).is_integer() and not isinstance(v, (float, np.floating))
+        ok = {bool: isinstance(v, bool), int: whole,
               float: number, str: isinstance(v, str)}.get(kind, True)
         if not ok:
             raise ValueError(f"parameter {f.name} must be {'an integer' if kind is int else kind.__name__}, got {v!r}")

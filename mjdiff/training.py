@@ -70,7 +70,7 @@ def lr_at(step: int, cfg: TrainConfig, warm_from: int = 0) -> float:
     return cfg.lr * min(1.0, (step - warm_from + 1) / max(1, cfg.warmup)) * decay
 
 # %% ../nbs/06_training.ipynb #c020c
-def _optimizer(D: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+def _optimizer(D: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     "AdamW; `cfg.foreach`: the fused kernel, or the foreach one where the device has none; off: the per-tensor loop."
     params, kw = list(D.parameters()), dict(lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     if not cfg.foreach: return torch.optim.AdamW(params, foreach=False, **kw)
@@ -143,11 +143,11 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     and a one-line `TrainingStopped`. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
     rank, world = _dist()
     with run_lock(run_dir) if rank == 0 else contextlib.nullcontext(), _sigterm_flag(world == 1) as stop:
-        return _train(D, data, cfg, Path(run_dir), resume, init_from, progress, stop_after, evaluate, stop,
-                      align_encoder)
+        return _train(D, data, cfg, Path(run_dir), resume=resume, init_from=init_from, progress=progress,
+                      stop_after=stop_after, evaluate=evaluate, stop=stop, align_encoder=align_encoder)
 
 # %% ../nbs/06_training.ipynb #c020i
-def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evaluate, stop, align_encoder) -> dict:
+def _train(D, data, cfg, run_dir, *, resume, init_from, progress, stop_after, evaluate, stop, align_encoder) -> dict:
     ck_dir = run_dir / 'checkpoints'; ck_path = ck_dir / 'last.pt'
     rank, world = _dist()
     banks = list(getattr(data, 'corrupted', {}))
@@ -162,7 +162,7 @@ def _train(D, data, cfg, run_dir, resume, init_from, progress, stop_after, evalu
     D = D.to(device)
     if cfg.channels_last: D = D.to(memory_format=torch.channels_last)
     ema = copy.deepcopy(D).eval().requires_grad_(False)
-    opt = _optimizer(D, cfg, device)
+    opt = _optimizer(D, cfg)
     aligner = None
     if cfg.align_modality:
         if cfg.align_with == 'ema':
