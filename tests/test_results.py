@@ -1,5 +1,5 @@
-"""Results are data: every number README.md and the results page show is in `nbs/results/`, and README's tables are
-rendered from it.
+"""Results are data: every number README.md and the results page show is in `nbs/results/`, in a file its passage names,
+and README's tables are rendered from it.
 
 `nbs/results/` holds one JSON file per measured run or benchmark table, each with its `command`, `machine`, `date`
 and `source` (where the numbers come from: a run's own output, or where they were typed when the run's files are not
@@ -10,12 +10,18 @@ kept). Numbers are written as they were measured, to the digits printed (`0.930`
 Which numbers are checked — the convention:
 - every decimal number (`0.417`, `52.8`), every number with thousands separators (`3,171`, `2,096,000`) and every
   percentage (`42 %`, `+12.4 %`) in README.md and in the markdown and code-cell sources of `nbs/results.ipynb`;
-- it passes when some number of the data equals it at the shown precision (|data − shown| ≤ half a unit of the last
-  shown digit), signs ignored; a percentage also matches a fraction (`42 %` ↔ `0.42`);
+- against the data its passage names: a README section (split at `## `) or a markdown cell of the results page names
+  its files in an HTML comment, `<!-- data: demo.json, cifar_coherence_points.csv -->` (README's come from
+  `nbs/index.ipynb`); a code cell names the files it reads (`load('demo')`, `points()`) or carries `# data: …`.
+  A passage with checked numbers and no such names fails;
+- a number passes when a number of those files equals it at the shown precision (|data − shown| ≤ half a unit of the
+  last shown digit), signs ignored; a percentage also matches a fraction (`42 %` ↔ `0.42`);
 - not checked: plain integers without a thousands separator (counts, steps, seeds, sizes, section numbers, years);
   code (fenced blocks and `inline code`: commands and parameter settings), math (`$…$`), link targets, HTML comments;
-  and a number written right after `=`, `≤`, `≥`, `<` or `>` (a setting or a threshold: `σ = 0.5`, `Python ≥ 3.10`).
-So a result typed in prose must be one of the data's numbers, and code cells read numbers rather than type them.
+  a threshold, written right after `≤`, `≥`, `<` or `>` (`Python ≥ 3.10`); and a setting, written right after `=` whose
+  left side is a parameter: one letter (`w = 2`, `s = 0`), a Greek one (`σ_B = 4`), an identifier with `_`, or code or
+  math (`` `p_mask` = 0.5 ``). Any other `=` is a result and checked (`coherence = 0.999`).
+So a result typed in prose must be one of its own data files' numbers, and code cells read numbers rather than type them.
 """
 import csv, json, re, shutil, sys
 from decimal import Decimal
@@ -35,26 +41,42 @@ def _leaves(x):
         for v in x: yield from _leaves(v)
     elif isinstance(x, (Decimal, int)) and not isinstance(x, bool): yield Decimal(x)
 
-def data_numbers(folder: Path = DATA) -> set:
-    "Every number in the data: JSON numbers of `folder`'s files and the numeric cells of the CSV data."
-    nums = set()
-    for p in sorted(folder.glob('*.json')):
-        nums.update(_leaves(json.loads(p.read_text(encoding='utf-8'), parse_float=Decimal, parse_int=Decimal)))
-    for p in EXTRA_DATA:
+def _file_numbers(p: Path) -> set:
+    if p.suffix == '.csv':
+        nums = set()
         for row in csv.DictReader(p.open(encoding='utf-8')):
             for v in row.values():
                 try: nums.add(Decimal(v))
                 except Exception: pass
-    return {abs(n) for n in nums}
+        return {abs(n) for n in nums if n.is_finite()}
+    return {abs(n) for n in _leaves(json.loads(p.read_text(encoding='utf-8'), parse_float=Decimal, parse_int=Decimal))}
+
+def data_files(folder: Path = DATA) -> dict:
+    "`file name → its numbers`: the JSON files of `folder` and the CSV data."
+    return {p.name: _file_numbers(p) for p in [*sorted(folder.glob('*.json')), *EXTRA_DATA]}
+
+def data_numbers(folder: Path = DATA) -> set:
+    "Every number in the data: JSON numbers of `folder`'s files and the numeric cells of the CSV data."
+    return set().union(*data_files(folder).values())
 
 NUMBER = re.compile(r'(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+)(?![\w])(\s?%)?')
+CODE = '\u2063'                                   # what stands for code and math in `prose`: a setting's left side
+PARAMETER = re.compile(rf'(?:{CODE}|(?<![\w\u0370-\u03ff])[A-Za-z\u0370-\u03ff](?:_\w+)?|[A-Za-z]\w*_\w+)\s*=$')
+NOT_RESULTS = (                                   # shown numbers that are not measurements (a rule, a target): kept out
+    'thousands separators from 1,000 on',         # results.ipynb's setup cell: what `fmt` does
+    'stays within 15 % per image',                # results.ipynb, alignment cost: the target it is measured against
+    'square of up to 75 % noisy',                 # results.ipynb, mask input: a training setting, not in the data
+    'after 5,000',                                # results.ipynb, mask input: 2,000 + 3,000 fine-tune steps (a sum)
+    '15 % of the run',                            # results.ipynb, long runs: 5,000 of the run's steps (a ratio)
+)
+DATA_NOTE = re.compile(r'<!--\s*data:\s*(.*?)\s*-->|(?:^|\s)#\s*data:\s*(.*)$', re.M)
 
 def prose(text: str) -> str:
-    "`text` without what is not checked: code, math, HTML comments, link targets."
+    "`text` without what is not checked: code and math (each left as one placeholder), HTML comments, link targets."
     text = re.sub(r'```.*?```', ' ', text, flags=re.S)
     text = re.sub(r'<!--.*?-->', ' ', text, flags=re.S)
-    text = re.sub(r'\$\$.*?\$\$|\$[^$\n]+\$', ' ', text)
-    text = re.sub(r'`[^`\n]*`', ' ', text)
+    text = re.sub(r'\$\$.*?\$\$|\$[^$\n]+\$', f' {CODE} ', text)
+    text = re.sub(r'`[^`\n]*`', f' {CODE} ', text)
     text = re.sub(r'\]\([^)]*\)', ']', text)
     return re.sub(r'https?://\S+', ' ', text)
 
@@ -65,7 +87,7 @@ def shown_numbers(text: str) -> list:
         tok, pct = m.group(1), bool(m.group(2))
         if not (pct or ',' in tok or '.' in tok): continue
         before = text[:m.start()].rstrip()
-        if before.endswith(('=', '≤', '≥', '<', '>')): continue
+        if before.endswith(('≤', '≥', '<', '>')) or PARAMETER.search(before): continue
         digits = tok.replace(',', '')
         out.append((tok + ('%' if pct else ''), Decimal(digits), len(digits.split('.')[1]) if '.' in digits else 0, pct))
     return out
@@ -77,18 +99,87 @@ def in_data(value: Decimal, decimals: int, pct: bool, nums: set) -> bool:
     return any(abs(n - c) <= h for c, h in zip(candidates, hws) for n in nums)
 
 def missing(text: str, nums: set) -> list:
-    "The shown numbers of `text` that are not in the data."
+    "The shown numbers of `text` that are not in `nums`."
     return sorted({tok for tok, v, d, p in shown_numbers(text) if not in_data(v, d, p, nums)})
 
+def named_files(text: str, code: bool = False) -> list:
+    "The data files a passage names: its `<!-- data: … -->` (or `# data: …`) notes; for code, also what it `load`s."
+    names = [n.strip() for m in DATA_NOTE.finditer(text) for n in (m.group(1) or m.group(2) or '').split(',') if n.strip()]
+    if code:
+        names += [f'{n}.json' for n in re.findall(r"\bload\('(\w+)'\)", text)]
+        if re.search(r'\bpoints\(\)', text): names.append(EXTRA_DATA[0].name)
+    return list(dict.fromkeys(names))
+
+def untied(passages, files: dict) -> list:
+    "For `(where, text, is_code)` passages: a line for each shown number that is not in the files its passage names."
+    out = []
+    for where, text, code in passages:
+        for s in NOT_RESULTS: text = text.replace(s, ' ')
+        shown = shown_numbers(text)
+        if not shown: continue
+        names = named_files(text, code)
+        if not names:
+            out.append(f"{where}: shows {', '.join(t for t, *_ in shown)} but names no data file (<!-- data: FILE.json -->)"); continue
+        unknown = [n for n in names if n not in files]
+        if unknown: out.append(f"{where}: names {unknown}, not files of nbs/results/ (or {EXTRA_DATA[0].name})"); continue
+        bad = missing(text, set().union(*(files[n] for n in names)))
+        if bad: out.append(f"{where}: {bad} in none of {names}")
+    return out
+
+def _title(text: str) -> str:
+    return next((l.strip()[:70] for l in text.splitlines() if l.strip() and not l.startswith('<!--')), '')
+
+def readme_sections(text: str) -> list:
+    "README's sections (split at `## `) as passages."
+    return [(f'README.md section {_title(s)!r}', s, False) for s in re.split(r'(?m)^(?=## )', text)]
+
+def results_page_cells(nb: dict = None) -> list:
+    "The markdown and code cells of the results page as passages."
+    nb = nb or json.loads((ROOT / 'nbs' / 'results.ipynb').read_text(encoding='utf-8'))
+    return [(f"nbs/results.ipynb cell {i} ({c['cell_type']}: {_title(''.join(c['source']))!r})", ''.join(c['source']), c['cell_type'] == 'code')
+            for i, c in enumerate(nb['cells']) if c['cell_type'] in ('markdown', 'code')]
+
 def results_page_sources() -> str:
-    nb = json.loads((ROOT / 'nbs' / 'results.ipynb').read_text(encoding='utf-8'))
-    return '\n\n'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] in ('markdown', 'code'))
+    return '\n\n'.join(text for _, text, _ in results_page_cells())
 
 def test_the_number_check_works():
     nums = {Decimal('0.417'), Decimal('3171'), Decimal('0.42'), Decimal('12.4'), Decimal('0.930')}
-    text = "joint 0.93, 0.417, 3,171 s, 42 %, +12.4 %; at σ = 0.5 and `--w 0.7`; 300 conditions; 0.418 and 1,000"
+    text = "joint 0.93, 0.417, 3,171 s, 42 %, +12.4 %; at σ = 0.5, σ_B = 0.25, `p_mask` = 0.9 and `--w 0.7`; 300 conditions; 0.418 and 1,000"
     assert missing(text, nums) == ['0.418', '1,000']
     assert missing("$x = 0.77$ <!-- 0.66 --> [a](images/b_0.55.png)", nums) == []
+    assert missing("coherence = 0.999, joint=0.93", nums) == ['0.999']        # a result after `=` is checked
+    files = {'a.json': {Decimal('0.5')}, 'b.json': {Decimal('0.25')}}
+    assert untied([('x', 'at 0.5 <!-- data: a.json -->', False)], files) == []
+    assert 'in none of' in untied([('x', 'at 0.25 <!-- data: a.json -->', False)], files)[0]  # only the files it names
+    assert 'names no data file' in untied([('x', 'at 0.5', False)], files)[0]
+    assert 'not files' in untied([('x', 'at 0.5 <!-- data: c.json -->', False)], files)[0]
+    assert untied([('x', "d = load('a')\nshow('0.5')", True)], {'a.json': {Decimal('0.5')}}) == []
+
+def _off_by_one(tok: str, up: bool = True) -> str:
+    "`tok` changed by one unit in its last digit."
+    digits = tok.replace(',', '').rstrip('%'); d = len(digits.split('.')[1]) if '.' in digits else 0
+    v = Decimal(digits) + (1 if up else -1) * Decimal(10) ** -d
+    out = f'{v:,.{d}f}' if ',' in tok else f'{v:.{d}f}'
+    return out + ('%' if tok.endswith('%') else '')
+
+def test_the_check_bites():
+    "One cited number of README and of a results-page cell changed by one unit in its last digit: the check reports it."
+    files, readme = data_files(), (ROOT / 'README.md').read_text(encoding='utf-8')
+    assert untied(readme_sections(readme), files) == []
+    bad = readme.replace('**0.930** (class balance', '**0.931** (class balance', 1)
+    assert bad != readme and any("['0.931']" in l for l in untied(readme_sections(bad), files))
+    cells = results_page_cells()
+    i, (where, text, _) = next((i, c) for i, c in enumerate(cells) if '(0.170 against 0.134)' in c[1])
+    cells[i] = (where, text.replace('(0.170 against 0.134)', '(0.171 against 0.134)'), False)
+    assert any("['0.171']" in l for l in untied(cells, files))
+    # and not only these two: most of README's shown numbers, one unit off, leave the files their section names
+    passages = [p for p in readme_sections(readme) if shown_numbers(p[1])]
+    caught = total = 0
+    for where, text, code in passages:
+        nums = set().union(*(files[n] for n in named_files(text)))
+        for tok, v, d, pct in shown_numbers(text):
+            total += 1; caught += not in_data(*shown_numbers(_off_by_one(tok))[0][1:], nums)
+    assert total > 30 and caught / total > 0.6, (caught, total)
 
 def test_data_files_say_what_how_where_when():
     files = sorted(DATA.glob('*.json'))
@@ -102,12 +193,12 @@ def test_data_files_say_what_how_where_when():
     assert sum(p.stat().st_size for p in files) < 400_000
 
 def test_every_number_in_readme_is_in_the_data():
-    bad = missing((ROOT / 'README.md').read_text(encoding='utf-8'), data_numbers())
-    assert not bad, f"numbers in README.md that no file of nbs/results/ holds: {bad}"
+    bad = untied(readme_sections((ROOT / 'README.md').read_text(encoding='utf-8')), data_files())
+    assert not bad, "numbers in README.md not in the files their section names (nbs/index.ipynb: <!-- data: … -->):\n" + '\n'.join(bad)
 
 def test_every_number_on_the_results_page_is_in_the_data():
-    bad = missing(results_page_sources(), data_numbers())
-    assert not bad, f"numbers in nbs/results.ipynb (markdown and code) that no file of nbs/results/ holds: {bad}"
+    bad = untied(results_page_cells(), data_files())
+    assert not bad, "numbers in nbs/results.ipynb not in the files their cell names:\n" + '\n'.join(bad)
 
 def test_readme_tables_are_rendered_from_the_data(tmp_path):
     "Change a number in a copy of the data: the rendered README changes with it."
