@@ -16,7 +16,8 @@ from .presets import resolve_config
 # %% auto #0
 __all__ = ['ALIGN_ENCODER', 'STAGES', 'EVAL_SETTINGS', 'setup_stage', 'save_figure', 'run_sets', 'run_anchor', 'data_cache',
            'run_dataset', 'shipped_name', 'resolve_init', 'memory_bytes', 'check_run_inputs', 'align_encoder_path',
-           'run_align_encoder', 'run_judges', 'run_class_maps', 'sampling_kwargs', 'run_curve', 'write_metrics']
+           'run_align_encoder', 'align_encoder_info', 'run_judges', 'run_class_maps', 'sampling_kwargs', 'run_curve',
+           'write_metrics']
 
 # %% ../nbs/09b_stages.ipynb #c013
 def setup_stage(run_dir: str | Path, preset: str, overrides: dict | None = None) -> tuple[RunConfig, Path]:
@@ -143,8 +144,15 @@ def align_encoder_path(cfg: RunConfig) -> Path:
 
 
 # %% ../nbs/09b_stages.ipynb #c011h2
+def _heldout_accuracy(net, cfg: RunConfig) -> dict:
+    "The alignment encoder's accuracy on the run's held-out images of the aligned modality (the judge's TTA)."
+    from mjdiff.judge import judge_accuracy
+    h = run_sets(cfg, 'heldout')[1][cfg.align_modality]
+    return {'heldout_acc': judge_accuracy(net, h.images, h.labels), 'n_heldout': len(h)}
+
 def _train_align_encoder(cfg: RunConfig, p: Path, device, verbose: bool):
-    "Train `ALIGN_ENCODER` on the run's training images of the aligned modality into `p` (CPU seconds recorded)."
+    """Train `ALIGN_ENCODER` on the run's training images of the aligned modality into `p` (CPU seconds recorded, the
+    held-out scoring after them)."""
     from mjdiff.judge import train_judge, save_judge
     s = run_sets(cfg, 'train')[1][cfg.align_modality]
     if verbose:
@@ -153,8 +161,9 @@ def _train_align_encoder(cfg: RunConfig, p: Path, device, verbose: bool):
             f"-> {p}", flush=True)
     c0 = time.process_time()
     net, info = train_judge(s.images, s.labels, device=device, **ALIGN_ENCODER)
-    save_judge(net, p, info['config'], seconds=info['seconds'], cpu_seconds=time.process_time() - c0,
-               recipe=ALIGN_ENCODER)
+    cpu = time.process_time() - c0
+    save_judge(net, p, info['config'], seconds=info['seconds'], cpu_seconds=cpu, recipe=ALIGN_ENCODER,
+               **_heldout_accuracy(net, cfg))
 
 # %% ../nbs/09b_stages.ipynb #c011i
 def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
@@ -173,6 +182,18 @@ def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
             if not p.exists(): _train_align_encoder(cfg, p, device, verbose)
     net, meta = load_judge(p, device)
     return JudgeFeatures(net, cfg.align_encoder_depth)
+
+# %% ../nbs/09b_stages.ipynb #c011i2
+def align_encoder_info(cfg: RunConfig) -> dict:
+    """What the run's alignment encoder is and cost: its file, recipe, training seconds and CPU seconds, held-out
+    accuracy and count. A file from before accuracy was kept is scored once and the score written into it."""
+    from mjdiff.judge import load_judge
+    p = align_encoder_path(cfg)
+    net, meta = load_judge(p)
+    if 'heldout_acc' not in meta:
+        ck = load_checkpoint(p); ck.update(_heldout_accuracy(net, cfg)); atomic_save(ck, p)
+        meta = {k: v for k, v in ck.items() if k != 'model'}
+    return {'path': str(p), **{k: meta.get(k) for k in ('recipe', 'seconds', 'cpu_seconds', 'heldout_acc', 'n_heldout')}}
 
 # %% ../nbs/09b_stages.ipynb #c011k
 def run_judges(cfg: RunConfig, classifiers: dict) -> dict | None:

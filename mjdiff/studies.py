@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 from .io import atomic_save, run_lock, CheckpointError, load_checkpoint
 from .config import RunConfig
-from .pipeline import StageFailed, check_run_params, reproduce, run_stage
+from .pipeline import StageFailed, check_run_params, forward_sigterm, reproduce, run_stage
 from .presets import resolve_config
 from .report import merge_metrics
 from .stages import align_encoder_path
+from .training import TrainingStopped
 
 # %% auto #0
 __all__ = ['control_runs', 'control_study', 'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table', 'write_study']
@@ -98,15 +99,16 @@ def study_plan(preset: str, arms: dict, images: int, overrides: dict | None = No
     return plan
 
 # %% ../nbs/09e_studies.ipynb #c021bc
-def train_arms(preset: str, out: Path, todo: list, parallel: int):
+def train_arms(preset: str, out: Path, todo: list, parallel: int, stop: dict | None = None):
     """Train the arms `todo` (`[(name, overrides)]`) `parallel` at a time, each a `mjdiff reproduce --stages train`
-    process with its share of the cores (log: `out/<arm>.log`)."""
+    process with its share of the cores (log: `out/<arm>.log`). Once `stop['signal']` is set (by `forward_sigterm`,
+    which passes the SIGTERM on to the running arms) no arm starts; the running ones stop with a checkpoint."""
     import subprocess
     env = {**os.environ, 'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 1) // parallel))}
     pending, running, failed = list(todo), [], []
     try:
-        while pending or running:
-            while pending and len(running) < parallel:
+        while (pending and not (stop or {}).get('signal')) or running:
+            while pending and len(running) < parallel and not (stop or {}).get('signal'):
                 name, p = pending.pop(0)
                 cmd = [sys.executable, '-m', 'mjdiff.cli', 'reproduce', '--preset', preset, '--out', str(out / name),
                        '--stages', 'train',
@@ -133,14 +135,14 @@ def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict
     """Train every arm of `arms` (`{name: overrides}`) to `images` training images with its learning curve; returns the
     table.
     `parallel` > 1 trains that many arms at once, the cores shared among them (on a CPU, two one-thread runs do more
-    than one two-thread run)."""
+    than one two-thread run). A SIGTERM stops the running arms with a checkpoint (the table has what they reached)."""
     if not isinstance(parallel, int) or parallel < 1:
         raise ValueError(f"--parallel must be an integer ≥ 1, got {parallel!r}")
     plan, out = study_plan(preset, arms, images, overrides, eval_images), Path(out).resolve()
     if (out / 'run_config.json').exists():
         raise ValueError(f"{out} holds a `mjdiff reproduce` run; choose another --out for the study")
     for name, p in plan.items(): check_run_params(out / name, resolve_config(preset, p))
-    with run_lock(out):
+    with run_lock(out), forward_sigterm() as term:
         rec = out / 'study.json'
         old = json.loads(rec.read_text()).get('arms', {}) if rec.exists() else {}
         atomic_save({'preset': preset, 'overrides': dict(overrides or {}), 'images': images, 'eval_images': eval_images,
@@ -151,11 +153,14 @@ def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict
             if ck.exists() and load_checkpoint(ck)['step'] >= p['steps']:
                 print(f"[mjdiff] study arm {name}: trained to {p['steps']} steps already, kept", flush=True); continue
             todo.append((name, p))
-        failed = train_arms(preset, out, todo, parallel) if parallel > 1 else []
+        failed = train_arms(preset, out, todo, parallel, term) if parallel > 1 else []
         for name, p in todo if parallel == 1 else []:
             print(f"[mjdiff] study arm {name} ({p['steps']} steps) ...", flush=True)
             reproduce(preset, out / name, p, ('train',), log_output)
         rows = write_study(out, {**old, **arms}, images)
+        if term['signal']:
+            raise TrainingStopped("study stopped by SIGTERM: its running arms stopped with a checkpoint; the same "
+                                  "command goes on from there")
         if failed:
             raise StageFailed(
                 f"study arm(s) {', '.join(failed)} failed (the table has the others); see "
