@@ -12,8 +12,8 @@ from .layout import Layout, LayoutError
 from .diffusion import pixel_sigma
 
 # %% auto #0
-__all__ = ['network_stage', 'stage_channels', 'capture', 'ProjectionHead', 'alignment_loss', 'EncoderTarget', 'TeacherTarget',
-           'Aligner']
+__all__ = ['network_stage', 'stage_channels', 'capture', 'StopForward', 'forward_until', 'ProjectionHead', 'alignment_loss',
+           'EncoderTarget', 'TeacherTarget', 'Aligner']
 
 # %% ../nbs/06a_alignment.ipynb #a006
 def network_stage(net: nn.Module, stage: str) -> nn.Module:
@@ -42,6 +42,24 @@ def capture(block: nn.Module):
         lambda module, inputs, output: store.append(output[0] if isinstance(output, tuple) else output))
     try: yield store
     finally: handle.remove()
+
+# %% ../nbs/06a_alignment.ipynb #a011s
+class StopForward(Exception):
+    "Raised by `forward_until`'s hook once the block it waits for has run: the rest of the forward pass is skipped."
+
+# %% ../nbs/06a_alignment.ipynb #a011f
+def forward_until(block: nn.Module, run) -> torch.Tensor:
+    """The output of `block` (the first, if a tuple) when `run()` calls the network, whose forward pass stops right
+    after it."""
+    got = []
+    def stop(module, inputs, output):
+        got.append(output[0] if isinstance(output, tuple) else output); raise StopForward
+    handle = block.register_forward_hook(stop)
+    try: run()
+    except StopForward: pass
+    finally: handle.remove()
+    if not got: raise ValueError(f"forward_until: the {type(block).__name__} never ran in the forward pass")
+    return got[0]
 
 # %% ../nbs/06a_alignment.ipynb #a013
 class ProjectionHead(nn.Module):
@@ -88,7 +106,7 @@ class EncoderTarget:
 # %% ../nbs/06a_alignment.ipynb #a020
 class TeacherTarget:
     """SRA's target: `teacher`'s (the EMA network's) features at `stage` of the batch with `modality` at `ratio` × its
-    noise level (the same ε; the other modalities as they are)."""
+    noise level (the same ε; the other modalities as they are), its forward pass stopped after that stage."""
     def __init__(self, teacher: nn.Module, layout: Layout, modality: str, stage: str = 'mid', ratio: float = 0.5):
         if modality not in layout.slices:
             raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
@@ -101,9 +119,8 @@ class TeacherTarget:
     @torch.no_grad()
     def __call__(self, x, sigma, eps, known=None) -> torch.Tensor:
         s = sigma.clone(); s[:, self.m] *= self.ratio
-        with capture(self.block) as got:
-            self.teacher(x + pixel_sigma(self.layout, s, known).to(x) * eps, s, *(() if known is None else (known,)))
-        return torch.cat(got)
+        return forward_until(self.block, lambda: self.teacher(x + pixel_sigma(self.layout, s, known).to(x) * eps, s,
+                                                              *(() if known is None else (known,))))
 
 # %% ../nbs/06a_alignment.ipynb #a021
 class Aligner(nn.Module):
