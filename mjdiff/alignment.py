@@ -119,8 +119,12 @@ class TeacherTarget:
     @torch.no_grad()
     def __call__(self, x, sigma, eps, known=None) -> torch.Tensor:
         s = sigma.clone(); s[:, self.m] *= self.ratio
-        return forward_until(self.block, lambda: self.teacher(x + pixel_sigma(self.layout, s, known).to(x) * eps, s,
-                                                              *(() if known is None else (known,))))
+        x = x + pixel_sigma(self.layout, s, known).to(x) * eps
+        part = lambda t, p: t if t.shape[0] == 1 else t[p]
+        # each part the teacher would denoise apart, stopped at the stage
+        return torch.cat([forward_until(self.block, lambda: self.teacher(x[p], s[p], *(() if known is None else
+                                                                                      (part(known, p),))))
+                          for p in self.teacher.batches(x)])
 
 # %% ../nbs/06a_alignment.ipynb #a021
 class Aligner(nn.Module):

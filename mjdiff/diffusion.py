@@ -53,7 +53,7 @@ def pixel_sigma(layout: Layout, sigma: torch.Tensor, known: torch.Tensor | None 
 class Precond(nn.Module):
     """Wrap a raw network `F(x, c_noise [B,M], known [B,M])` into the denoiser `D(x, sigma [B,M])` (`D(x, sigma, known)`
     with a mask input)."""
-    # inference on a CPU (no autograd) runs in chunks of at most this many examples (see below; None: never)
+    # inference on a CPU (no autograd) runs in chunks of at most this many examples (`batches`; None: never)
     max_batch: int | None = 32
 
     def __init__(self, net: nn.Module, layout: Layout, noise: NoiseConfig | None = None):
@@ -79,14 +79,20 @@ class Precond(nn.Module):
         if known is not None and not self.pixel_known:
             raise ValueError("this network has no per-pixel mask input (UNetConfig.mask_input): "
                              "a partly observed condition needs replacement")
-        B, k = x.shape[0], self.max_batch
+        B = x.shape[0]
         if known is not None and (known.ndim != 4 or known.shape[0] not in (1, B)):
             raise LayoutError(f"known (observed pixels) must be [1 or {B}, C, H, W], got {list(known.shape)}")
-        # same values, without the page faults of huge tensors
+        if len(parts := self.batches(x)) == 1: return self._denoise(x, sigma, known)
+        part = lambda t, p: t if t is None or t.shape[0] == 1 else t[p]
+        return torch.cat([self._denoise(x[p], sigma[p], part(known, p)) for p in parts])
+
+    def batches(self, x: torch.Tensor) -> list[slice]:
+        """The parts of `x`'s batch that a call denoises apart: chunks of `max_batch` for inference on a CPU (no
+        autograd; the same values, without the page faults of huge tensors), else the whole batch."""
+        B, k = x.shape[0], self.max_batch
         if k and B > k and x.device.type == 'cpu' and not torch.is_grad_enabled():
-            part = lambda t, i: t if t is None or t.shape[0] == 1 else t[i:i + k]
-            return torch.cat([self._denoise(x[i:i + k], sigma[i:i + k], part(known, i)) for i in range(0, B, k)])
-        return self._denoise(x, sigma, known)
+            return [slice(i, i + k) for i in range(0, B, k)]
+        return [slice(0, B)]
 
     def _denoise(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None) -> torch.Tensor:
         s = pixel_sigma(self.layout, sigma, known)             # [B, C, 1, 1], or [B, C, H, W] with 0 on observed pixels
