@@ -153,7 +153,7 @@ def _heldout_accuracy(net, cfg: RunConfig) -> dict:
 def _train_align_encoder(cfg: RunConfig, p: Path, device, verbose: bool):
     """Train `ALIGN_ENCODER` on the run's training images of the aligned modality into `p` (CPU seconds recorded, the
     held-out scoring after them)."""
-    from mjdiff.judge import train_judge, save_judge
+    from mjdiff.judge import train_judge, save_judge, load_judge
     s = run_sets(cfg, 'train')[1][cfg.align_modality]
     if verbose:
         print(
@@ -161,9 +161,10 @@ def _train_align_encoder(cfg: RunConfig, p: Path, device, verbose: bool):
             f"-> {p}", flush=True)
     c0 = time.process_time()
     net, info = train_judge(s.images, s.labels, device=device, **ALIGN_ENCODER)
-    cpu = time.process_time() - c0
-    save_judge(net, p, info['config'], seconds=info['seconds'], cpu_seconds=cpu, recipe=ALIGN_ENCODER,
-               **_heldout_accuracy(net, cfg))
+    meta = dict(seconds=info['seconds'], cpu_seconds=time.process_time() - c0, recipe=ALIGN_ENCODER)
+    save_judge(net, p, info['config'], **meta)
+    # scored as saved (float16 weights), as align_encoder_info scores a file
+    save_judge(net, p, info['config'], **meta, **_heldout_accuracy(load_judge(p, device)[0], cfg))
 
 # %% ../nbs/09b_stages.ipynb #c011i
 def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
@@ -186,13 +187,14 @@ def run_align_encoder(cfg: RunConfig, device='cpu', verbose: bool = True):
 # %% ../nbs/09b_stages.ipynb #c011i2
 def align_encoder_info(cfg: RunConfig) -> dict:
     """What the run's alignment encoder is and cost: its file, recipe, training seconds and CPU seconds, held-out
-    accuracy and count. A file from before accuracy was kept is scored once and the score written into it."""
+    accuracy and count. A cached file from before accuracy was kept is scored once and the score written into it (a
+    file given by path is scored, never rewritten)."""
     from mjdiff.judge import load_judge
     p = align_encoder_path(cfg)
     net, meta = load_judge(p)
     if 'heldout_acc' not in meta:
-        ck = load_checkpoint(p); ck.update(_heldout_accuracy(net, cfg)); atomic_save(ck, p)
-        meta = {k: v for k, v in ck.items() if k != 'model'}
+        meta = {**meta, **_heldout_accuracy(net, cfg)}
+        if cfg.align_encoder == 'cached': atomic_save({**load_checkpoint(p), **meta}, p)
     return {'path': str(p), **{k: meta.get(k) for k in ('recipe', 'seconds', 'cpu_seconds', 'heldout_acc', 'n_heldout')}}
 
 # %% ../nbs/09b_stages.ipynb #c011k

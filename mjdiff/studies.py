@@ -4,7 +4,7 @@
 
 # %% ../nbs/09e_studies.ipynb #09e3
 from __future__ import annotations
-import json, math, os, re, sys, time
+import json, math, os, re, signal, sys, time
 from pathlib import Path
 import numpy as np
 from .io import atomic_save, run_lock, CheckpointError, load_checkpoint
@@ -16,7 +16,8 @@ from .stages import align_encoder_path
 from .training import TrainingStopped
 
 # %% auto #0
-__all__ = ['control_runs', 'control_study', 'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table', 'write_study']
+__all__ = ['STOPPED_RC', 'control_runs', 'control_study', 'parse_arms', 'study_plan', 'train_arms', 'study', 'study_table',
+           'write_study']
 
 # %% ../nbs/09e_studies.ipynb #c021
 def control_runs(out: Path, modes, seeds) -> list[dict]:
@@ -99,10 +100,13 @@ def study_plan(preset: str, arms: dict, images: int, overrides: dict | None = No
     return plan
 
 # %% ../nbs/09e_studies.ipynb #c021bc
+STOPPED_RC = (128 + signal.SIGTERM, -signal.SIGTERM)      # how a process that a SIGTERM stopped ends
+
 def train_arms(preset: str, out: Path, todo: list, parallel: int, stop: dict | None = None):
     """Train the arms `todo` (`[(name, overrides)]`) `parallel` at a time, each a `mjdiff reproduce --stages train`
     process with its share of the cores (log: `out/<arm>.log`). Once `stop['signal']` is set (by `forward_sigterm`,
-    which passes the SIGTERM on to the running arms) no arm starts; the running ones stop with a checkpoint."""
+    which passes the SIGTERM on to the running arms) no arm starts; the running ones stop with a checkpoint. Returns
+    the arms that failed (not those the signal stopped)."""
     import subprocess
     env = {**os.environ, 'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 1) // parallel))}
     pending, running, failed = list(todo), [], []
@@ -119,10 +123,14 @@ def train_arms(preset: str, out: Path, todo: list, parallel: int, stop: dict | N
                         f"{out / (name + '.log')}", flush=True)
                     running.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                                            stdin=subprocess.DEVNULL)))
+                # a signal between the check and the start found no child to pass it on to
+                if (stop or {}).get('signal'): running[-1][1].send_signal(stop['signal'])
             time.sleep(1)
             for r in [r for r in running if r[1].poll() is not None]:
                 running.remove(r)
-                if r[1].returncode: failed.append(r[0])
+                # an arm the signal stopped did not fail
+                if r[1].returncode and not ((stop or {}).get('signal') and r[1].returncode in STOPPED_RC):
+                    failed.append(r[0])
     # never leave an arm training without the study's lock
     finally:
         for _, proc in running: proc.terminate(); proc.wait()
@@ -155,12 +163,16 @@ def study(preset: str, out: str | Path, arms: dict, images: int, overrides: dict
             todo.append((name, p))
         failed = train_arms(preset, out, todo, parallel, term) if parallel > 1 else []
         for name, p in todo if parallel == 1 else []:
+            if term['signal']: break
             print(f"[mjdiff] study arm {name} ({p['steps']} steps) ...", flush=True)
-            reproduce(preset, out / name, p, ('train',), log_output)
+            try: reproduce(preset, out / name, p, ('train',), log_output)
+            except TrainingStopped:                        # reproduce's own handler took the signal: stop here
+                term['signal'] = signal.SIGTERM; break
         rows = write_study(out, {**old, **arms}, images)
         if term['signal']:
             raise TrainingStopped("study stopped by SIGTERM: its running arms stopped with a checkpoint; the same "
-                                  "command goes on from there")
+                                  "command goes on from there" + (f" (arm(s) {', '.join(failed)} had failed; see "
+                                                                  "their logs)" if failed else ""))
         if failed:
             raise StageFailed(
                 f"study arm(s) {', '.join(failed)} failed (the table has the others); see "
