@@ -150,6 +150,7 @@ def _heldout_accuracy(net, cfg: RunConfig) -> dict:
     h = run_sets(cfg, 'heldout')[1][cfg.align_modality]
     return {'heldout_acc': judge_accuracy(net, h.images, h.labels), 'n_heldout': len(h)}
 
+# %% ../nbs/09b_stages.ipynb #c011h3
 def _train_align_encoder(cfg: RunConfig, p: Path, device, verbose: bool):
     """Train `ALIGN_ENCODER` on the run's training images of the aligned modality into `p` (CPU seconds recorded, the
     held-out scoring after them)."""

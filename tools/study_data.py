@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""A study's learning curves as a data file of the results page: `nbs/results/NAME.json`.
+
+`mjdiff study` and `mjdiff reproduce` write their curves (`curve.csv`) into run directories outside the repository,
+which a lost machine loses. This copies what the results page and README read — every arm's curve as written, the
+study's arms and settings, the alignment encoder's accuracy and cost, the commit the runs ran — into one JSON file,
+with the command that made the runs, so every number shown comes from a file in the repository and none is typed.
+
+Usage: python tools/study_data.py NAME STUDY_DIR --what TEXT --command TEXT --machine TEXT [--run LABEL=RUN_DIR ...]
+  NAME       the data file's name (nbs/results/NAME.json)
+  STUDY_DIR  a `mjdiff study` output directory (study.json, one directory per arm)
+  --run      a further run directory whose curve joins the file under LABEL (a long run continued from an arm)
+The curves gain a column `cpu_hours_total`: the run's CPU-hours with the alignment encoder's training for a run that
+uses one (one encoder per file: the runs align the same modality of the same data).
+"""
+from __future__ import annotations
+import argparse, csv, datetime, json, math, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / 'nbs' / 'results'
+
+
+def _number(v: str):
+    "A CSV cell as written: an int where it has no point, else a float (its repr is the CSV's digits)."
+    f = float(v)
+    return None if math.isnan(f) else int(f) if f.is_integer() and '.' not in v else f
+
+
+def read_rows(run_dir: Path) -> tuple[list[str], list[list]]:
+    "`(columns, rows)` of `run_dir/curve.csv`, numbers as written (NaN as None); no rows when there is none."
+    path = run_dir / 'curve.csv'
+    if not path.is_file(): return [], []
+    with open(path, newline='') as f: rows = list(csv.reader(f))
+    return rows[0], [[_number(v) for v in r] for r in rows[1:]]
+
+
+def run_record(run_dir: Path) -> dict:
+    "A run's parameters that say what it is: its preset, the overrides asked for, and the alignment settings."
+    rc = json.loads((run_dir / 'run_config.json').read_text())
+    keep = ('batch_size', 'lr', 'steps', 'eval_every', 'align_modality', 'align_with', 'align_stage',
+            'align_teacher_stage', 'align_weight', 'align_until', 'xflip', 'sigma_mode', 'strategy')
+    return {'preset': rc['preset'], 'overrides': rc.get('overrides', {}), **{k: rc[k] for k in keep if k in rc}}
+
+
+def uses_encoder(record: dict) -> bool:
+    "Whether a run aligns with an outside encoder (REPA), whose training its CPU-hours include."
+    return bool(record.get('align_modality')) and record.get('align_with', 'encoder') == 'encoder'
+
+
+def encoder_record(run_dir: Path) -> dict | None:
+    "The alignment encoder of a run that aligns with one: accuracy and cost (scored once if its file lacks it)."
+    from mjdiff.config import RunConfig
+    from mjdiff.stages import align_encoder_info
+    rc = json.loads((run_dir / 'run_config.json').read_text())
+    if not uses_encoder(rc): return None
+    info = align_encoder_info(RunConfig(**{k: v for k, v in rc.items() if k in RunConfig.__dataclass_fields__}))
+    cpu = info['cpu_seconds']
+    if cpu is None: sys.exit(f"study_data: the encoder {info['path']} does not say what it cost (no cpu_seconds)")
+    return {'file': Path(info['path']).name, 'recipe': info['recipe'], 'heldout_accuracy': info['heldout_acc'],
+            'heldout_images': info['n_heldout'], 'cpu_seconds': round(cpu, 1), 'cpu_hours': round(cpu / 3600, 3)}
+
+
+def dumps(d: dict) -> str:
+    "JSON with a line per key, and a line per curve row (the file stays readable and its diffs small)."
+    j = lambda v: json.dumps(v, ensure_ascii=False)
+    lines = []
+    for k, v in d.items():
+        if k == 'curves':
+            arms = [f' {j(a)}: [\n' + ',\n'.join(f'  {j(r)}' for r in rows) + '\n ]' for a, rows in v.items()]
+            lines.append(f'{j(k)}: {{\n' + ',\n'.join(arms) + '\n}')
+        else: lines.append(f'{j(k)}: {j(v)}')
+    return '{\n' + ',\n'.join(lines) + '\n}\n'
+
+
+def shipped_probe(preset: str) -> dict:
+    """The curve's bottleneck probe (its held-out examples, σ and seed) of the shipped CIFAR-10 × MNIST weights
+    (`mjdiff/assets/cifar10_mnist.pt`): where the arms' `probe_<m>` columns stand against them."""
+    from mjdiff.checkpoint import load_model, pretrained_path
+    from mjdiff.evaluation import bottleneck_probe
+    from mjdiff.presets import resolve_config
+    from mjdiff.stages import run_sets
+    cfg = resolve_config(preset)
+    c, (_, held) = cfg.curve_config(), run_sets(cfg, 'heldout')
+    probe = bottleneck_probe(load_model(pretrained_path('cifar10_mnist')), held, c.n_probe, seed=c.seed)
+    return {'weights': 'mjdiff/assets/cifar10_mnist.pt', 'n': c.n_probe, **{k: round(v, 3) for k, v in probe.items()}}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog='study_data', description=__doc__.splitlines()[0])
+    ap.add_argument('name'); ap.add_argument('study_dir', type=Path)
+    ap.add_argument('--what', required=True); ap.add_argument('--command', required=True)
+    ap.add_argument('--machine', required=True)
+    ap.add_argument('--run', action='append', default=[], metavar='LABEL=RUN_DIR')
+    a = ap.parse_args(argv)
+    study = json.loads((a.study_dir / 'study.json').read_text())
+    runs = {name: a.study_dir / name for name in study['arms']}
+    for spec in a.run:
+        label, _, d = spec.partition('=')
+        if not d: sys.exit(f"study_data: --run takes LABEL=RUN_DIR, got {spec!r}")
+        if label in runs: sys.exit(f"study_data: --run {label} names an arm of the study; choose another label")
+        runs[label] = Path(d)
+    columns, curves, records, encoder = None, {}, {}, None
+    for label, d in runs.items():
+        cols, rows = read_rows(d)
+        if not rows: print(f"study_data: {label} has no curve row yet, left out"); continue
+        if columns is None: columns = cols
+        if cols != columns: sys.exit(f"study_data: {d / 'curve.csv'} has other columns than the first run's")
+        curves[label], records[label] = rows, run_record(d)
+        e = encoder_record(d)
+        if e and encoder and e['file'] != encoder['file']:
+            sys.exit(f"study_data: {label} aligns with another encoder ({e['file']}) than the others ({encoder['file']})")
+        encoder = encoder or e
+    if not curves: sys.exit(f"study_data: no run in {a.study_dir} has a learning curve yet")
+    # what each point cost, the encoder's training included for a run that aligns with it
+    columns = columns + ['cpu_hours_total']
+    h = columns.index('cpu_hours')
+    for label, rows in curves.items():
+        extra = encoder['cpu_seconds'] / 3600 if uses_encoder(records[label]) else 0
+        for row in rows: row.append(None if row[h] is None else round(row[h] + extra, 4))
+    # the commit every arm ran (CODE), and any arm that ran another (CODE_<arm>)
+    code = {f.name[5:] or 'study': f.read_text().strip() for f in sorted(a.study_dir.glob('CODE*'))}
+    out = {'what': a.what, 'command': a.command, 'machine': a.machine, 'date': datetime.date.today().isoformat(),
+           'source': f"written by tools/study_data.py from the runs' curve.csv and run_config.json ({a.study_dir}; "
+                     "the run directories are outside the repository)",
+           'code': code or None,
+           'preset': study['preset'], 'images': study['images'], 'eval_images': study['eval_images'],
+           'arms': study['arms'], 'runs': records, 'encoder': encoder,
+           'shipped_probe': shipped_probe(study['preset']) if study['preset'].startswith('cifar10_mnist') else None,
+           'columns': columns, 'curves': curves}
+    path = DATA / f'{a.name}.json'
+    path.write_text(dumps(out), encoding='utf-8')
+    print(f"{path.relative_to(ROOT)}: {len(curves)} runs, {sum(map(len, curves.values()))} curve rows")
+
+
+if __name__ == '__main__':
+    main()
