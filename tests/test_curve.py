@@ -133,3 +133,9 @@ def test_study_with_aligned_arms(tmp_path):
     assert set(rows) == {'base', 'repa', 'sra'} and rows['base']['encoder_cpu_hours'] == rows['sra']['encoder_cpu_hours'] == 0
     assert rows['repa']['encoder_cpu_hours'] > 0 and rows['repa']['cpu_hours_total'] > rows['repa']['cpu_hours']
     assert len(list((cache / 'align').glob('demo-scene-*.pt'))) == 1                   # trained once, in the cache
+    import sys; sys.path.insert(0, str(Path(__file__).parent.parent / 'tools')); import study_data      # the results page's data
+    d = study_data.main(['t', str(out), '--what', 'w', '--command', 'c', '--machine', 'm', '--out', str(tmp_path / 't.json')])
+    assert json.loads((tmp_path / 't.json').read_text())['curves'] == d['curves'] and set(d['curves']) == {'base', 'repa', 'sra'}
+    h = d['columns'].index('cpu_hours')
+    assert d['curves']['repa'][-1][-1] == round(d['curves']['repa'][-1][h] + d['encoder']['cpu_seconds'] / 3600, 4) > d['curves']['repa'][-1][h]
+    assert d['curves']['sra'][-1][-1] == d['curves']['sra'][-1][h] and 0 <= d['encoder']['heldout_accuracy'] <= 1   # SRA: no encoder to count

@@ -7,9 +7,13 @@ study's arms and settings, the alignment encoder's accuracy and cost, the commit
 with the command that made the runs, so every number shown comes from a file in the repository and none is typed.
 
 Usage: python tools/study_data.py NAME STUDY_DIR --what TEXT --command TEXT --machine TEXT [--run LABEL=RUN_DIR ...]
+                                  [--eval LABEL=RUN_DIR ...] [--out FILE]
   NAME       the data file's name (nbs/results/NAME.json)
   STUDY_DIR  a `mjdiff study` output directory (study.json, one directory per arm)
   --run      a further run directory whose curve joins the file under LABEL (a long run continued from an arm)
+  --eval     a full evaluation (`mjdiff reproduce --preset cifar10_mnist_pm_cpu --param init_from=<an arm's weights>`)
+             whose headline numbers (metrics.json: coherence with the evaluation classifiers and with the judge, the
+             latent stage's probe) join the file under LABEL
 The curves gain a column `cpu_hours_total`: the run's CPU-hours with the alignment encoder's training for a run that
 uses one (one encoder per file: the runs align the same modality of the same data).
 """
@@ -86,12 +90,37 @@ def shipped_probe(preset: str) -> dict:
     return {'weights': 'mjdiff/assets/cifar10_mnist.pt', 'n': c.n_probe, **{k: round(v, 3) for k, v in probe.items()}}
 
 
+def _round(x, digits: int = 4):
+    "Floats in `x` (nested dicts and lists too) rounded to `digits` decimals."
+    if isinstance(x, float): return round(x, digits)
+    if isinstance(x, dict): return {k: _round(v, digits) for k, v in x.items()}
+    if isinstance(x, list): return [_round(v, digits) for v in x]
+    return x
+
+
+def eval_record(run_dir: Path) -> dict:
+    "The headline numbers of a finished `mjdiff reproduce` run, and the weights it started from."
+    path = run_dir / 'metrics.json'
+    if not path.is_file(): sys.exit(f"study_data: {run_dir} has no metrics.json (not finished?)")
+    m, rc = json.loads(path.read_text()), json.loads((run_dir / 'run_config.json').read_text())
+    keep = ('joint_coherence', 'conditional_coherence', 'joint_coherence_judge', 'conditional_coherence_judge')
+    joint, cross, latent = (m.get(k, {}) for k in ('joint_sampling', 'cross_modal', 'latent_space'))
+    return _round({'preset': rc['preset'], 'init_from': rc.get('init_from'), 'n_cond': rc.get('n_cond'),
+            'n_joint': rc.get('n_joint'), 'guidance': rc.get('guidance'), **{k: m.get(k) for k in keep},
+            'class_balance': joint.get('class_balance'), 'class_balance_judge': joint.get('class_balance_judge'),
+            'joint_frechet_distance': joint.get('frechet_distance'),
+            'conditional_frechet_distance': cross.get('frechet_distance'),
+            'latent_linear_probe': latent.get('linear_probe'), 'latent_retrieval': latent.get('retrieval')})
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog='study_data', description=__doc__.splitlines()[0])
     ap.add_argument('name'); ap.add_argument('study_dir', type=Path)
     ap.add_argument('--what', required=True); ap.add_argument('--command', required=True)
     ap.add_argument('--machine', required=True)
     ap.add_argument('--run', action='append', default=[], metavar='LABEL=RUN_DIR')
+    ap.add_argument('--eval', action='append', default=[], metavar='LABEL=RUN_DIR')
+    ap.add_argument('--out', type=Path, help='the file to write (default: nbs/results/NAME.json)')
     a = ap.parse_args(argv)
     study = json.loads((a.study_dir / 'study.json').read_text())
     runs = {name: a.study_dir / name for name in study['arms']}
@@ -127,10 +156,12 @@ def main(argv=None):
            'preset': study['preset'], 'images': study['images'], 'eval_images': study['eval_images'],
            'arms': study['arms'], 'runs': records, 'encoder': encoder,
            'shipped_probe': shipped_probe(study['preset']) if study['preset'].startswith('cifar10_mnist') else None,
+           'evaluations': {label: eval_record(Path(d)) for label, _, d in (e.partition('=') for e in a.eval)},
            'columns': columns, 'curves': curves}
-    path = DATA / f'{a.name}.json'
+    path = a.out or DATA / f'{a.name}.json'
     path.write_text(dumps(out), encoding='utf-8')
-    print(f"{path.relative_to(ROOT)}: {len(curves)} runs, {sum(map(len, curves.values()))} curve rows")
+    print(f"{path}: {len(curves)} runs, {sum(map(len, curves.values()))} curve rows")
+    return out
 
 
 if __name__ == '__main__':
