@@ -109,10 +109,10 @@ def train_arms(preset: str, out: Path, todo: list, parallel: int, stop: dict | N
     the arms that failed (not those the signal stopped)."""
     import subprocess
     env = {**os.environ, 'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 1) // parallel))}
-    pending, running, failed = list(todo), [], []
+    pending, running, failed, stop = list(todo), [], [], stop if stop is not None else {}
     try:
-        while (pending and not (stop or {}).get('signal')) or running:
-            while pending and len(running) < parallel and not (stop or {}).get('signal'):
+        while (pending and not stop.get('signal')) or running:
+            while pending and len(running) < parallel and not stop.get('signal'):
                 name, p = pending.pop(0)
                 cmd = [sys.executable, '-m', 'mjdiff.cli', 'reproduce', '--preset', preset, '--out', str(out / name),
                        '--stages', 'train',
@@ -124,12 +124,12 @@ def train_arms(preset: str, out: Path, todo: list, parallel: int, stop: dict | N
                     running.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                                            stdin=subprocess.DEVNULL)))
                 # a signal between the check and the start found no child to pass it on to
-                if (stop or {}).get('signal'): running[-1][1].send_signal(stop['signal'])
+                if stop.get('signal'): running[-1][1].send_signal(stop['signal'])
             time.sleep(1)
             for r in [r for r in running if r[1].poll() is not None]:
                 running.remove(r)
                 # an arm the signal stopped did not fail
-                if r[1].returncode and not ((stop or {}).get('signal') and r[1].returncode in STOPPED_RC):
+                if r[1].returncode and not (stop.get('signal') and r[1].returncode in STOPPED_RC):
                     failed.append(r[0])
     # never leave an arm training without the study's lock
     finally:
