@@ -146,9 +146,10 @@ class Aligner(nn.Module):
         return self.weight > 0 and (not self.until or step < self.until)
 
     def loss(self, features: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor,
-             known=None) -> torch.Tensor:
-        """λ × `alignment_loss` of the captured `features` against the target's, on the examples whose modality is
-        noised (σ_m > 0)."""
-        noisy = (sigma[:, self.layout.index(self.modality)] > 0).float().to(features.device)
+             known=None, counted=None) -> torch.Tensor:
+        """λ × `alignment_loss` of the captured `features` against the target's, on the examples whose modality's
+        denoising loss counts (`counted` `[B, M]`, as in `reduce_loss`; default: noised, σ_m > 0)."""
+        i = self.layout.index(self.modality)
+        on = (sigma[:, i] > 0 if counted is None else counted[:, i]).float().to(features.device)
         return self.weight * alignment_loss(self.head(features.float()),
-                                            self.target(x, sigma, eps, known).to(features.device), noisy)
+                                            self.target(x, sigma, eps, known).to(features.device), on)

@@ -13,8 +13,8 @@ from .layout import Layout, LayoutError
 
 # %% auto #0
 __all__ = ['SIGMA_MODES', 'LOSS_BALANCES', 'Denoiser', 'NoiseConfig', 'precond_coefficients', 'pixel_sigma', 'Precond',
-           'sample_sigma', 'add_noise', 'edm_loss', 'reduce_loss', 'GaussianDenoiser', 'gaussian_conditional',
-           'random_gaussian']
+           'sample_sigma', 'add_noise', 'edm_loss', 'counted_modalities', 'reduce_loss', 'GaussianDenoiser',
+           'gaussian_conditional', 'random_gaussian']
 
 # %% ../nbs/03_diffusion.ipynb #c005
 class Denoiser(Protocol):
@@ -152,15 +152,25 @@ def edm_loss(D: Callable, x: torch.Tensor, sigma: torch.Tensor, sigma_data: floa
     denoised = D(x_noisy, sigma.to(x.device)) if known is None else D(x_noisy, sigma.to(x.device), known)
     return weight * (denoised - x) ** 2
 
+# %% ../nbs/03_diffusion.ipynb #c016b0
+def counted_modalities(sigma: torch.Tensor, mode: str, sigma_max: float = NoiseConfig.sigma_max) -> torch.Tensor:
+    """`[B, M]` bool: the modalities whose loss counts at training noise levels `sigma` `[B, M]` of σ mode `mode` —
+    the noised ones (σ > 0), in the `single` control only the one shown (0 < σ < σ_max)."""
+    if mode not in SIGMA_MODES: raise ValueError(f"unknown sigma mode {mode!r}; choose one of {SIGMA_MODES}")
+    noised = sigma > 0
+    return noised & (sigma < sigma_max) if mode == 'single' else noised
+
 # %% ../nbs/03_diffusion.ipynb #c016b
 LOSS_BALANCES = ('channels', 'modalities')
 
 def reduce_loss(loss: torch.Tensor, sigma: torch.Tensor, layout: Layout, balance: str = 'channels',
                 min_snr: float = 0.0,
-                sigma_data: float = 0.5) -> torch.Tensor:
-    "The batch loss from `edm_loss`'s per-element `loss` `[B, C, H, W]` at noise levels `sigma` `[B, M]` (see above)."
+                sigma_data: float = 0.5, counted: torch.Tensor | None = None) -> torch.Tensor:
+    """The batch loss from `edm_loss`'s per-element `loss` `[B, C, H, W]` at noise levels `sigma` `[B, M]` over the
+    modalities `counted` `[B, M]` (default: σ > 0; see `counted_modalities`)."""
     if balance not in LOSS_BALANCES:
         raise ValueError(f"unknown loss balance {balance!r}; choose one of {LOSS_BALANCES}")
+    if counted is not None: loss = loss * layout.channel_sigma(counted.to(loss.dtype)).to(loss.device)
     if balance == 'channels' and not min_snr: return loss.mean()
     s = layout.channel_sigma(sigma).to(loss.device)
     if min_snr:
@@ -168,8 +178,8 @@ def reduce_loss(loss: torch.Tensor, sigma: torch.Tensor, layout: Layout, balance
         loss = loss * (min_snr / sigma_data ** 2 / lam).clamp(max=1.0)
     if balance == 'channels': return loss.mean()
     per_m = torch.stack([loss[:, layout.slices[n]].mean((1, 2, 3)) for n in layout.names], 1)      # [B, M]
-    noisy = (sigma > 0).to(per_m)
-    return ((per_m * noisy).sum(1) / noisy.sum(1).clamp(min=1)).mean()
+    on = (sigma > 0 if counted is None else counted).to(per_m)
+    return ((per_m * on).sum(1) / on.sum(1).clamp(min=1)).mean()
 
 # %% ../nbs/03_diffusion.ipynb #c018
 class GaussianDenoiser(nn.Module):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
-from .diffusion import Precond, edm_loss, reduce_loss
+from .diffusion import Precond, counted_modalities, edm_loss, reduce_loss
 from .networks import n_params, grow_mask_input
 from .alignment import Aligner, EncoderTarget, TeacherTarget, capture
 from .checkpoint import get_device, model_config, _same_model, load_weights, export_weights
@@ -311,10 +311,11 @@ def _train(D, data, cfg, run_dir, *, resume, init_from, progress, stop_after, ev
             with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast, (capture(aligner.block[0]) if aligning
                 else contextlib.nullcontext()) as feats:
                 per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps, known=seen)
+                counted = counted_modalities(sigma, cfg.sigma_mode, D.noise.sigma_max)
                 loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr,
                                    D.noise.sigma_data) / cfg.grad_accum
                 # not in the logged loss
-                align = aligner.loss(torch.cat(feats), x, sigma, eps, seen) / cfg.grad_accum if aligning else 0
+                align = aligner.loss(torch.cat(feats), x, sigma, eps, seen, counted) / cfg.grad_accum if aligning else 0
             (loss + align if aligning else loss).backward(); loss_sum += loss.detach()
         if aligning and world > 1:                            # the head is outside DDP: average its gradients here
             for q in aligner.head.parameters():
