@@ -129,15 +129,16 @@ class TeacherTarget:
 # %% ../nbs/06a_alignment.ipynb #a021
 class Aligner(nn.Module):
     """Representation alignment of UNet `net`'s `stage` features of noisy `modality` inputs with `target`'s features
-    (`EncoderTarget` or `TeacherTarget`), with weight `weight` until step `until` (0: always). Its only parameters are
-    the projection head's."""
+    (`EncoderTarget` or `TeacherTarget`), with weight `weight` until step `until` (0: always); `with_known`: where the
+    modality is known (σ = 0) too. Its only parameters are the projection head's."""
     def __init__(self, net: nn.Module, layout: Layout, target, modality: str, stage: str = 'mid', weight: float = 0.5,
-                 until: int = 0):
+                 until: int = 0, with_known: bool = False):
         super().__init__()
         if modality not in layout.slices:
             raise LayoutError(f"alignment: unknown modality {modality!r}; this layout has {layout.names}")
         self.layout, self.modality, self.stage, self.weight, self.until = (layout, modality, stage, float(weight),
                                                                            int(until))
+        self.with_known = bool(with_known)
         self.block, self.target = [network_stage(net, stage)], target     # a list: the network's block, not a submodule
         self.head = ProjectionHead(stage_channels(self.block[0]), target.channels)
 
@@ -148,8 +149,11 @@ class Aligner(nn.Module):
     def loss(self, features: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor,
              known=None, counted=None) -> torch.Tensor:
         """λ × `alignment_loss` of the captured `features` against the target's, on the examples whose modality's
-        denoising loss counts (`counted` `[B, M]`, as in `reduce_loss`; default: noised, σ_m > 0)."""
+        denoising loss counts (`counted` `[B, M]`, as in `reduce_loss`; default: noised, σ_m > 0), and with `with_known`
+        those where it is known (σ_m = 0)."""
         i = self.layout.index(self.modality)
-        on = (sigma[:, i] > 0 if counted is None else counted[:, i]).float().to(features.device)
+        on = sigma[:, i] > 0 if counted is None else counted[:, i]
+        if self.with_known: on = on | (sigma[:, i] == 0)
+        on = on.float().to(features.device)
         return self.weight * alignment_loss(self.head(features.float()),
                                             self.target(x, sigma, eps, known).to(features.device), on)

@@ -67,6 +67,7 @@ class RunConfig:
     align_stage: str = _TRAIN.align_stage
     align_weight: float = _TRAIN.align_weight
     align_until: int = _TRAIN.align_until
+    align_known: bool = _TRAIN.align_known
     align_teacher_stage: str = _TRAIN.align_teacher_stage
     align_teacher_ratio: float = _TRAIN.align_teacher_ratio
     align_encoder: str = ''               # REPA's photo encoder: a judge-format file (not the judge), or 'cached'

@@ -102,6 +102,7 @@ class TrainConfig:
     align_teacher_ratio: float = 0.5  # SRA: the teacher sees the aligned modality at this fraction of its noise level
     align_weight: float = 0.5         # λ of the alignment term
     align_until: int = 0              # the step from which the alignment term is off (HASTE; 0: never)
+    align_known: bool = False         # also align where the modality is known (σ = 0: the condition it gives)
     log_every: int = 25               # steps between rows of train_log.csv
     seed: int = 0
     device: str = 'auto'

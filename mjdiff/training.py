@@ -176,7 +176,7 @@ def _train(D, data, cfg, run_dir, *, resume, init_from, progress, stop_after, ev
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(step_seed(cfg.seed, 0, 'align'))
             aligner = Aligner(D.net, D.layout, target, cfg.align_modality, cfg.align_stage, cfg.align_weight,
-                              cfg.align_until).to(device)
+                              cfg.align_until, cfg.align_known).to(device)
     step, resumed, state, ck_batch = 0, False, {}, cfg.batch_size
     config = {'model': model_config(D), 'train': asdict(cfg)}
     if rank == 0:
