@@ -488,6 +488,7 @@ d = { 'settings': { 'branch': 'main',
                                  'mjdiff.training.lr_at': ('training.html#lr_at', 'mjdiff/training.py'),
                                  'mjdiff.training.plot_loss': ('training.html#plot_loss', 'mjdiff/training.py'),
                                  'mjdiff.training.read_log': ('training.html#read_log', 'mjdiff/training.py'),
+                                 'mjdiff.training.step_loss': ('training.html#step_loss', 'mjdiff/training.py'),
                                  'mjdiff.training.teardown_distributed': ('training.html#teardown_distributed', 'mjdiff/training.py'),
                                  'mjdiff.training.train': ('training.html#train', 'mjdiff/training.py'),
                                  'mjdiff.training.truncate_log': ('training.html#truncate_log', 'mjdiff/training.py')}}}

@@ -111,11 +111,13 @@ class TrainConfig:
         check_fields(self, TRAIN_RULES)
         if self.p_known + self.p_absent > 1:
             raise ValueError(f"parameters p_known + p_absent = {self.p_known + self.p_absent:g} must be ≤ 1")
-        for k in ('p_occlude', 'p_corrupt'):
+        for k in ('p_occlude', 'p_corrupt', 'align_known'):
             if getattr(self, k) and (self.sigma_mode != 'per_modality' or not self.p_known):
                 raise ValueError(
-                    f"parameter {k}={getattr(self, k):g} acts on known modalities, which need "
+                    f"parameter {k}={getattr(self, k)!r} acts on known modalities, which need "
                     f"sigma_mode='per_modality' and p_known > 0")
+        if self.align_known and not self.align_modality:
+            raise ValueError("parameter align_known=True aligns a modality where it is known; set align_modality")
         micro_batch(self.batch_size, 1, self.grad_accum)
         if self.align_modality and self.compile:
             raise ValueError(

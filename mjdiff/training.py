@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 from .io import atomic_save, remove_stale_tmp, CheckpointError, load_checkpoint, run_lock
-from .diffusion import Precond, counted_modalities, edm_loss, reduce_loss
+from .diffusion import Precond, counted_modalities, edm_loss, reduce_loss, NoiseConfig
 from .networks import n_params, grow_mask_input
 from .alignment import Aligner, EncoderTarget, TeacherTarget, capture
 from .checkpoint import get_device, model_config, _same_model, load_weights, export_weights
@@ -20,7 +20,7 @@ from .train_config import TrainConfig, micro_batch
 
 # %% auto #0
 __all__ = ['LOG_FIELDS', 'ema_update', 'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged',
-           'TrainingStopped', 'train', 'read_log', 'plot_loss']
+           'TrainingStopped', 'step_loss', 'train', 'read_log', 'plot_loss']
 
 # %% ../nbs/06_training.ipynb #c010
 @torch.no_grad()
@@ -127,6 +127,15 @@ def _resume_from(ck_dir: Path, device) -> dict | None:
         print(f"[mjdiff] {e}; resuming from the previous checkpoint {prev} (the unreadable one is now last.pt.corrupt)",
               flush=True)
         return ck
+
+# %% ../nbs/06_training.ipynb #c020g3
+def step_loss(call, x: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor, cfg: TrainConfig,
+              noise: NoiseConfig, known: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(loss, counted [B, M])`: the denoising loss of a training batch `x` at noise levels `sigma` with noise `eps`
+    (`call`: the denoiser, `noise`: its `NoiseConfig`; `known`: observed pixels), and the modalities it counts."""
+    counted = counted_modalities(sigma, cfg.sigma_mode, noise.sigma_max)
+    per_elem = edm_loss(call, x, sigma, noise.sigma_data, eps=eps, known=known)
+    return reduce_loss(per_elem, sigma, call.layout, cfg.loss_balance, cfg.min_snr, noise.sigma_data, counted), counted
 
 # %% ../nbs/06_training.ipynb #c020h
 def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
@@ -310,10 +319,8 @@ def _train(D, data, cfg, run_dir, *, resume, init_from, progress, stop_after, ev
             sync = ddp is None or i == len(micro) - 1
             with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast, (capture(aligner.block[0]) if aligning
                 else contextlib.nullcontext()) as feats:
-                per_elem = edm_loss(call, x, sigma, D.noise.sigma_data, eps=eps, known=seen)
-                counted = counted_modalities(sigma, cfg.sigma_mode, D.noise.sigma_max)
-                loss = reduce_loss(per_elem, sigma, D.layout, cfg.loss_balance, cfg.min_snr,
-                                   D.noise.sigma_data) / cfg.grad_accum
+                loss, counted = step_loss(call, x, sigma, eps, cfg, D.noise, seen)
+                loss = loss / cfg.grad_accum
                 # not in the logged loss
                 align = aligner.loss(torch.cat(feats), x, sigma, eps, seen, counted) / cfg.grad_accum if aligning else 0
             (loss + align if aligning else loss).backward(); loss_sum += loss.detach()

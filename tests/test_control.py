@@ -40,15 +40,16 @@ def test_comparison_and_report(study):
     assert (out / 'figures' / 'latent_control_comparison.png').is_file()
     assert json.loads(r.stdout[r.stdout.index('\n{') + 1:])['verdict'] == m['verdict']
 
-def test_results_data(study, tmp_path):
+def test_results_data(study, tmp_path, monkeypatch):
     out, _ = study                                                    # the results page's file, read from the study
-    import sys; from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).parent.parent / 'tools')); import control_data
+    from pathlib import Path
+    monkeypatch.syspath_prepend(str(Path(__file__).parent.parent / 'tools')); import control_data
     d = control_data.main(['t', str(out), '--what', 'w', '--command', 'c', '--machine', 'm', '--out', str(tmp_path / 't.json')])
     m = json.loads((out / 'metrics.json').read_text())['latent_control']
     assert json.loads((tmp_path / 't.json').read_text()) == d
     assert (d['seeds'], d['verdict'], d['joint_mode'], d['encoder']) == ([0, 1], m['verdict'], 'per_modality', None)
-    assert d['pairs'] == d['steps'] * d['batch_size'] > 0 and d['parameters'] > 0
+    rc = json.loads((out / 'single_seed0' / 'run_config.json').read_text())
+    assert (d['steps'], d['batch_size'], d['heldout_examples']) == (rc['steps'], rc['batch_size'], rc['latent_n'])
     for name, cmp in m['comparisons'].items():
         assert d['comparisons'][name]['diff_mean'] == pytest.approx(cmp['diff_mean'], abs=5e-5), name
     assert [r['run'] for r in d['runs']] == [r['run'] for r in m['runs']] and 'dir' not in d['runs'][0]

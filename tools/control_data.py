@@ -29,13 +29,14 @@ def main(argv=None):
     first = Path(study['runs'][0]['dir'])
     rc, train = (json.loads((first / f).read_text()) for f in ('run_config.json', 'metrics_train.json'))
     code = a.control_dir / 'CODE'
-    out = {'what': a.what, 'command': a.command, 'machine': a.machine, 'date': datetime.date.today().isoformat(),
+    date = datetime.date.fromtimestamp(path.stat().st_mtime).isoformat()          # when the verdict was written
+    out = {'what': a.what, 'command': a.command, 'machine': a.machine, 'date': date,
            'source': f"written by tools/control_data.py from the study's metrics_latent_control.json ({a.control_dir}; "
                      "the run directories are outside the repository)",
            'code': code.read_text().strip() if code.is_file() else None,
            'preset': study['preset'], 'overrides': study['overrides'], 'joint_mode': m['joint_mode'],
            'seeds': m['seeds'], 'parameters': train['parameters'], 'steps': rc['steps'], 'batch_size': rc['batch_size'],
-           'pairs': rc['steps'] * rc['batch_size'], 'heldout_examples': rc['latent_n'], 'encoder': encoder_record(first),
+           'pairs': rc['steps'] * rc['batch_size'], 'heldout_examples': rc.get('latent_n'), 'encoder': encoder_record(first),
            'level': m['level'], 'min_effect': m['min_effect'], 'primary': m['primary'], 'verdict': m['verdict'],
            'comparisons': _round(m['comparisons']),
            'runs': [_round({k: v for k, v in r.items() if k != 'dir'}) for r in m['runs']]}

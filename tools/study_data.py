@@ -43,7 +43,7 @@ def run_record(run_dir: Path) -> dict:
     "A run's parameters that say what it is: its preset, the overrides asked for, and the alignment settings."
     rc = json.loads((run_dir / 'run_config.json').read_text())
     keep = ('batch_size', 'lr', 'steps', 'eval_every', 'align_modality', 'align_with', 'align_stage',
-            'align_teacher_stage', 'align_weight', 'align_until', 'xflip', 'sigma_mode', 'strategy')
+            'align_teacher_stage', 'align_weight', 'align_until', 'align_known', 'xflip', 'sigma_mode', 'strategy')
     return {'preset': rc['preset'], 'overrides': rc.get('overrides', {}), **{k: rc[k] for k in keep if k in rc}}
 
 
