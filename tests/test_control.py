@@ -52,7 +52,7 @@ def test_results_data(study, tmp_path, monkeypatch):
     assert (d['steps'], d['batch_size'], d['heldout_examples']) == (rc['steps'], rc['batch_size'], rc['latent_n'])
     for name, cmp in m['comparisons'].items():
         assert d['comparisons'][name]['diff_mean'] == pytest.approx(cmp['diff_mean'], abs=5e-5), name
-    assert [r['run'] for r in d['runs']] == [r['run'] for r in m['runs']] and 'dir' not in d['runs'][0]
+    assert [r['run'] for r in d['per_run']] == [r['run'] for r in m['runs']] and 'dir' not in d['per_run'][0]
 
 def test_rerun_keeps_finished_runs(study):
     out, _ = study

@@ -39,10 +39,10 @@ def main(argv=None):
            'pairs': rc['steps'] * rc['batch_size'], 'heldout_examples': rc.get('latent_n'), 'encoder': encoder_record(first),
            'level': m['level'], 'min_effect': m['min_effect'], 'primary': m['primary'], 'verdict': m['verdict'],
            'comparisons': _round(m['comparisons']),
-           'runs': [_round({k: v for k, v in r.items() if k != 'dir'}) for r in m['runs']]}
+           'per_run': [_round({k: v for k, v in r.items() if k != 'dir'}) for r in m['runs']]}
     target = a.out or DATA / f'{a.name}.json'
     target.write_text(json.dumps(out, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
-    print(f"{target}: {len(out['runs'])} runs, primary {out['primary']!r}: {out['verdict']}")
+    print(f"{target}: {len(out['per_run'])} runs, primary {out['primary']!r}: {out['verdict']}")
     return out
 
 
