@@ -46,6 +46,12 @@ def control_study(preset: str = 'demo_control', out: str | Path | None = None, o
     if (out / 'run_config.json').exists():
         raise ValueError(f"{out} holds a `mjdiff reproduce` run; choose another --out for the control study")
     runs = control_runs(out, (cfg.sigma_mode, 'single'), seeds)
+    # `single` runs made before 2026-12-06 counted the absent modalities in their loss: refused, not kept
+    made, single_loss = out / 'control_runs.json', 'the modality shown'
+    if made.exists() and json.loads(made.read_text()).get('single_loss') != single_loss and any(
+            (Path(r['dir']) / 'run_config.json').exists() for r in runs if r['mode'] == 'single'):
+        raise ValueError(f"{out} holds `single` runs whose loss also counted the absent modalities (made before "
+                         f"2026-12-06: they learnt one modality from another); choose another --out")
     typed = {k: getattr(cfg, k) for k in overrides}
     # every arm's parameters checked, and finished arms kept only if made alike, before any run
     for r in runs:
@@ -53,7 +59,8 @@ def control_study(preset: str = 'demo_control', out: str | Path | None = None, o
                          free=())
     with run_lock(out):
         (out / 'figures').mkdir(parents=True, exist_ok=True)
-        atomic_save({'preset': preset, 'overrides': typed, 'joint_mode': cfg.sigma_mode, 'seeds': seeds, 'runs': runs},
+        atomic_save({'preset': preset, 'overrides': typed, 'joint_mode': cfg.sigma_mode, 'seeds': seeds, 'runs': runs,
+                    'single_loss': single_loss},
                     out / 'control_runs.json')
         for r in runs:
             if (Path(r['dir']) / 'metrics_latent_space.json').exists():

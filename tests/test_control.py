@@ -1,5 +1,5 @@
 "The latent-space control study (`mjdiff control`): joint vs single-modality runs paired by seed, compared in a report."
-import json
+import json, shutil
 import pytest
 from conftest import run_cli, run_main
 
@@ -61,6 +61,15 @@ def test_rerun_keeps_finished_runs(study):
     rc.write_text(json.dumps(cfg))
     r = run_cli('control', '--preset', 'tiny', '--seeds', '0,1', '--out', str(out))
     assert r.returncode == 0 and r.stdout.count('done already, kept') == 4, r.stdout[-2000:]
+
+def test_single_runs_from_before_the_loss_fix_are_refused(study, tmp_path):
+    out = tmp_path / 'old'; shutil.copytree(study[0], out)
+    made = out / 'control_runs.json'; rec = json.loads(made.read_text())
+    assert rec.pop('single_loss') == 'the modality shown'                 # written by today's study, read back
+    made.write_text(json.dumps(rec))                                      # as a study before 2026-12-06 left it
+    r = run_main('control', '--preset', 'tiny', '--seeds', '0,1', '--out', str(out))
+    assert r.returncode == 2 and 'loss also counted the absent modalities' in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and json.loads(made.read_text()) == rec   # nothing rewritten
 
 def test_rerun_with_other_parameters_is_refused(study):
     out, _ = study
