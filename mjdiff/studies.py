@@ -46,12 +46,13 @@ def control_study(preset: str = 'demo_control', out: str | Path | None = None, o
     if (out / 'run_config.json').exists():
         raise ValueError(f"{out} holds a `mjdiff reproduce` run; choose another --out for the control study")
     runs = control_runs(out, (cfg.sigma_mode, 'single'), seeds)
-    # `single` runs made before 2026-12-06 counted the absent modalities in their loss: refused, not kept
+    # `single` runs (of any seed) made before ab856f5 counted the absent modalities in their loss: refused, not kept
     made, single_loss = out / 'control_runs.json', 'the modality shown'
     if made.exists() and json.loads(made.read_text()).get('single_loss') != single_loss and any(
-            (Path(r['dir']) / 'run_config.json').exists() for r in runs if r['mode'] == 'single'):
-        raise ValueError(f"{out} holds `single` runs whose loss also counted the absent modalities (made before "
-                         f"2026-12-06: they learnt one modality from another); choose another --out")
+            out.glob('single_seed*/run_config.json')):
+        raise ValueError(f"{out} holds `single` runs that may count the absent modalities in their loss (made before "
+                         f"ab856f5, they learnt one modality from another); choose another --out, or, for runs made "
+                         f"with ab856f5 or later, add \"single_loss\": \"{single_loss}\" to its control_runs.json")
     typed = {k: getattr(cfg, k) for k in overrides}
     # every arm's parameters checked, and finished arms kept only if made alike, before any run
     for r in runs:

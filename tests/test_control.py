@@ -67,9 +67,11 @@ def test_single_runs_from_before_the_loss_fix_are_refused(study, tmp_path):
     made = out / 'control_runs.json'; rec = json.loads(made.read_text())
     assert rec.pop('single_loss') == 'the modality shown'                 # written by today's study, read back
     made.write_text(json.dumps(rec))                                      # as a study before 2026-12-06 left it
-    r = run_main('control', '--preset', 'tiny', '--seeds', '0,1', '--out', str(out))
-    assert r.returncode == 2 and 'loss also counted the absent modalities' in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1 and json.loads(made.read_text()) == rec   # nothing rewritten
+    for seeds in ('0,1', '5,6'):                                          # old runs of other seeds too
+        r = run_main('control', '--preset', 'tiny', '--seeds', seeds, '--out', str(out))
+        assert r.returncode == 2 and 'may count the absent modalities' in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and json.loads(made.read_text()) == rec   # nothing rewritten
+        assert not (out / 'single_seed5').exists()
 
 def test_rerun_with_other_parameters_is_refused(study):
     out, _ = study
