@@ -35,6 +35,7 @@ def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False, f
     run_dir = Path(run_dir).resolve()
     check_run_inputs(cfg, train=not (run_dir / 'checkpoints' / 'last.pt').exists())   # before anything is written
     rank, world = init_distributed(cfg.device)
+    ok = False                                  # after an error, no rank waits for the others to leave
     try:
         with run_lock(run_dir) if rank == 0 else contextlib.nullcontext():
             if rank == 0:
@@ -53,9 +54,10 @@ def train_command(run_dir: str | Path, cfg: RunConfig, progress: bool = False, f
             if rank == 0:
                 atomic_save(summary, run_dir / 'train_summary.json')
                 print(f"[mjdiff train] {world} process(es): {json.dumps(summary)}", flush=True)
+            ok = True
             return summary
     finally:
-        teardown_distributed()
+        teardown_distributed(wait=ok)
 
 
 # %% ../nbs/09f_cli.ipynb #c021fb

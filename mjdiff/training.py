@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #c003
 from __future__ import annotations
-import contextlib, copy, csv, os, shutil, signal, threading, time
+import contextlib, copy, csv, gc, os, shutil, signal, threading, time
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -43,10 +43,14 @@ def init_distributed(device: str = 'auto') -> tuple[int, int]:
     return _dist()
 
 # %% ../nbs/06_training.ipynb #c018b
-def teardown_distributed():
-    "Leave the process group (if any)."
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+def teardown_distributed(wait: bool = True):
+    """Leave the process group (if any). `wait`: first every rank waits for the others (a barrier), so that none tears
+    the group down, or exits, while another still uses it; `False` after an error, when another rank may never come.
+    Objects still holding the group (a DDP wrapper in a reference cycle) are collected while it is up."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()): return
+    gc.collect()
+    if wait: torch.distributed.barrier()
+    torch.distributed.destroy_process_group()
 
 # %% ../nbs/06_training.ipynb #c020
 LOG_FIELDS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'images_per_s', 'seconds']

@@ -113,3 +113,24 @@ def test_train_distributed_runs_the_pipeline_config(tmp_path):
     assert {'step', 'seconds', 'params', 'checkpoint', 'skipped_steps'} <= set(s) and s['step'] == 3
     assert load_checkpoint(s['checkpoint'])['step'] == 3
     assert torchrun_command(4, ['--run-dir', 'x'])[1:4] == ['-m', 'torch.distributed.run', '--standalone']
+
+LEAVE_SCRIPT = r'''
+import sys, time
+from pathlib import Path
+import mjdiff.training as T
+out, wait = Path(sys.argv[1]), sys.argv[2] == 'wait'
+rank, world = T.init_distributed('cpu')
+if rank == 0: time.sleep(2); (out / 'rank0_done').write_text('x')
+T.teardown_distributed(wait=wait)
+if rank == 1: (out / 'rank1_saw').write_text(str((out / 'rank0_done').exists()))
+'''
+
+@pytest.mark.parametrize('wait', ['wait', 'nowait'])
+def test_ranks_leave_together(tmp_path, wait):
+    "`teardown_distributed` waits for every rank before the group goes (an error path does not: `wait=False`)."
+    (tmp_path / 'leave.py').write_text(LEAVE_SCRIPT)
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(tmp_path / 'leave.py'),
+           str(tmp_path), wait]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert (tmp_path / 'rank1_saw').read_text() == str(wait == 'wait')
