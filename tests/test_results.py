@@ -213,7 +213,8 @@ def test_readme_tables_are_rendered_from_the_data(tmp_path):
     before = build_readme.render()
     data = tmp_path / 'results'; shutil.copytree(DATA, data)
     d = json.loads((data / 'cifar_shipped.json').read_text(encoding='utf-8'))
-    assert '0.417' in before and '0.123' not in before
+    shown = json.loads((data / 'cifar_shipped.json').read_text(encoding='utf-8'), parse_float=Decimal)['rows'][0][2]
+    assert f"| **{shown}** |" in before and '0.123' not in before
     d['rows'][0][2] = 0.123                                           # digit -> photo of the shipped weights
     (data / 'cifar_shipped.json').write_text(json.dumps(d), encoding='utf-8')
     after = build_readme.render(data_dir=data)
@@ -241,3 +242,40 @@ def test_results_page_outputs_are_current():
             assert texts(c.get('outputs', [])) == texts([dict(o) for o in fresh]), \
                 f"nbs/results.ipynb's stored output differs from the data (execute it, then nbdev_clean): {src[:120]}"
     finally: os.chdir(here)
+
+def test_shipped_data_is_read_from_the_run_and_the_weights(tmp_path):
+    "`tools/shipped_data.py` copies an evaluation's metrics (rows to the printed digits) and the weights' recorded state."
+    import torch, shipped_data
+    from mjdiff.checkpoint import pretrained_path
+    ev, tr = tmp_path / 'eval', tmp_path / 'train'; ev.mkdir(); tr.mkdir()
+    fd = {'photo': 10.7652, 'digit': 9.103}
+    (ev / 'metrics.json').write_text(json.dumps({
+        'joint_coherence': 0.41333, 'conditional_coherence': {'photo->digit': 0.54, 'digit->photo': 0.48},
+        'joint_coherence_judge': 0.38, 'conditional_coherence_judge': {'photo->digit': 0.54, 'digit->photo': 0.41667},
+        'joint_sampling': {'class_balance': {'photo': 0.96544, 'digit': 0.97}, 'class_balance_judge': {'photo': 0.964},
+                           'classifier_heldout_accuracy': {'photo': 0.794, 'digit': 0.99}, 'frechet_distance': fd},
+        'cross_modal': {'frechet_distance': {'digit->photo': 7.5189}, 'robustness_auc': {'noise/calibrated': 0.3}},
+        'latent_space': {'linear_probe': {'bottleneck:photo': 0.44667}}}))
+    (ev / 'run_config.json').write_text(json.dumps({'steps': 100, 'lr': 1e-4, 'n_cond': 300, 'n_joint': 300, 'guidance': 2.0,
+                                                    'joint_guidance': 2.0, 'sampler': 'heun', 'sample_steps': 18}))
+    (tr / 'run_config.json').write_text(json.dumps({'align_modality': ''}))        # unaligned: no encoder to count
+    w = pretrained_path('cifar10_mnist')
+    out = shipped_data.main([str(ev), '--train-run', str(tr), '--run', 'r', '--wall-time', '61', '--machine', 'm',
+                             '--weights', str(w), '--out', str(tmp_path / 's.json')])
+    text = (tmp_path / 's.json').read_text()
+    assert '"rows": [["evaluation classifier", 0.413, 0.480, 0.540, 0.965], ["judge (mjdiff.judge)", 0.380, 0.417, 0.540, 0.964]]' in text
+    ck = torch.load(w, weights_only=True, map_location='cpu')
+    assert out['weights']['steps'] == ck['step'] and out['weights']['encoder'] is None
+    assert out['weights']['cpu_hours'] == round(ck['state']['cpu_seconds'] / 3600, 2)
+    assert out['finetune'] == {'steps': 100, 'lr': 1e-4} and out['robustness_auc'] == {'noise/calibrated': 0.3}
+    assert out['latent']['linear_probe']['bottleneck:photo'] == 0.4467 and out['frechet_distance']['joint'] == fd
+
+def test_shipped_data_describes_the_shipped_weights():
+    "`nbs/results/cifar_shipped.json` is of the weights in mjdiff/assets (their steps, images and CPU-hours), not older ones."
+    import torch
+    from mjdiff.checkpoint import pretrained_path
+    d = json.loads((DATA / 'cifar_shipped.json').read_text(encoding='utf-8'))['weights']
+    ck = torch.load(pretrained_path('cifar10_mnist'), weights_only=True, map_location='cpu')
+    assert (d['steps'], d['pairs']) == (ck['step'], ck['state'].get('images', ck['step'] * ck['config']['train']['batch_size']))
+    assert d['cpu_hours_training'] == round(ck['state']['cpu_seconds'] / 3600, 2)
+    assert (d['alignment'] or {}).get('align_modality', '') == ck['config']['train'].get('align_modality', '')

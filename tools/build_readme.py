@@ -59,20 +59,22 @@ def demo_robustness(data: Path) -> str:
 SAME_BUDGET = 1120000        # ours at the budget closest to the paper's method's 1,000,000 pairs
 
 def cifar_headline(data: Path) -> str:
-    "CIFAR-10 × MNIST: the shipped weights (both judges), ours at the paper's budget, the paper's method, from scratch."
-    s, j, pp, c = (_load(data, n) for n in ('cifar_shipped', 'judge', 'cifar_paper_1m', 'cifar_120k'))
+    """CIFAR-10 × MNIST: the shipped (aligned) weights (both judges), the unaligned ones shipped before, ours at the
+    paper's budget, the paper's method, from scratch."""
+    s, un, j, pp, c = (_load(data, n) for n in ('cifar_shipped', 'cifar_unaligned', 'judge', 'cifar_paper_1m', 'cifar_120k'))
     ev, ju = s['rows']
     acc = j['accuracy']['mirror + one-pixel shifts (the default)']
     o, ours, paper, t = _points(data)[SAME_BUDGET], c['runs']['ours'], c['runs']['paper'], s['targets']
     rows = [
-        [f"ours, shipped, {s['weights']['pairs']:,} pairs (`{s['command']}`)", *(_b(v) for v in ev[1:4])],
+        [f"ours, shipped, REPA, {s['weights']['pairs']:,} pairs (`{s['command']}`)", *(_b(v) for v in ev[1:4])],
         [f"the same samples, photos judged by the judge (`mjdiff.judge`, {acc:.3f} held-out)", *ju[1:4]],
-        [f"ours, {SAME_BUDGET:,} pairs (the same command)*", o['joint'], o['digit->photo'], o['photo->digit']],
+        [f"ours unaligned, {un['weights']['pairs']:,} pairs (the same command, the weights shipped before)", *un['rows'][0][1:4]],
+        [f"ours unaligned, {SAME_BUDGET:,} pairs (the same command)*", o['joint'], o['digit->photo'], o['photo->digit']],
         [f"paper (`shared` σ, `replace`), {pp['weights']['pairs']:,} pairs (`{pp['command']}`)*",
          pp['joint_coherence'], pp['digit->photo'], pp['photo->digit']],
         [f"ours from scratch, {c['budget']['pairs']:,} pairs (`{ours['command']}`)", ours['joint_coherence'], ours['digit->photo'], ours['photo->digit']],
         [f"paper, {c['budget']['pairs']:,} pairs (`{paper['command']}`)", paper['joint_coherence'], paper['digit->photo'], paper['photo->digit']],
-        ['targets', *(f'≥ {t[k]}' for k in ('joint_coherence', 'digit->photo', 'photo->digit'))]]
+        ['targets', *(f'≥ {t[k]:.2f}' for k in ('joint_coherence', 'digit->photo', 'photo->digit'))]]
     return _table(['weights (command)', 'joint coherence', 'digit → photo', 'photo → digit'], rows)
 
 TABLES = {'demo_coherence': demo_coherence, 'demo_robustness': demo_robustness, 'cifar_headline': cifar_headline}

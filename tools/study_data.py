@@ -77,17 +77,27 @@ def dumps(d: dict) -> str:
     return '{\n' + ',\n'.join(lines) + '\n}\n'
 
 
-def shipped_probe(preset: str) -> dict:
-    """The curve's bottleneck probe (its held-out examples, σ and seed) of the shipped CIFAR-10 × MNIST weights
-    (`mjdiff/assets/cifar10_mnist.pt`): where the arms' `probe_<m>` columns stand against them."""
-    from mjdiff.checkpoint import load_model, pretrained_path
+UNALIGNED = 'f849406'    # the last commit whose mjdiff/assets/cifar10_mnist.pt is the unaligned weights (shipped until then)
+
+
+def unaligned_probe(preset: str) -> dict:
+    """The curve's bottleneck probe (its held-out examples, σ and seed) of the unaligned CIFAR-10 × MNIST weights that
+    were shipped before the aligned ones (`mjdiff/assets/cifar10_mnist.pt` at commit `UNALIGNED`, read with git): where
+    the arms' `probe_<m>` columns stand against them."""
+    import subprocess, tempfile
+    from mjdiff.checkpoint import load_model
     from mjdiff.evaluation import bottleneck_probe
     from mjdiff.presets import resolve_config
     from mjdiff.stages import run_sets
     cfg = resolve_config(preset)
     c, (_, held) = cfg.curve_config(), run_sets(cfg, 'heldout')
-    probe = bottleneck_probe(load_model(pretrained_path('cifar10_mnist')), held, c.n_probe, seed=c.seed)
-    return {'weights': 'mjdiff/assets/cifar10_mnist.pt', 'n': c.n_probe, **{k: round(v, 3) for k, v in probe.items()}}
+    blob = subprocess.run(['git', '-C', str(ROOT), 'show', f'{UNALIGNED}:mjdiff/assets/cifar10_mnist.pt'],
+                          capture_output=True, check=True).stdout
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / 'w.pt').write_bytes(blob)
+        probe = bottleneck_probe(load_model(Path(d) / 'w.pt'), held, c.n_probe, seed=c.seed)
+    return {'weights': f'mjdiff/assets/cifar10_mnist.pt at {UNALIGNED} (unaligned)', 'n': c.n_probe,
+            **{k: round(v, 3) for k, v in probe.items()}}
 
 
 def _round(x, digits: int = 4):
@@ -155,7 +165,7 @@ def main(argv=None):
            'code': code or None,
            'preset': study['preset'], 'images': study['images'], 'eval_images': study['eval_images'],
            'arms': study['arms'], 'runs': records, 'encoder': encoder,
-           'shipped_probe': shipped_probe(study['preset']) if study['preset'].startswith('cifar10_mnist') else None,
+           'unaligned_probe': unaligned_probe(study['preset']) if study['preset'].startswith('cifar10_mnist') else None,
            'evaluations': {label: eval_record(Path(d)) for label, _, d in (e.partition('=') for e in a.eval)},
            'columns': columns, 'curves': curves}
     path = a.out or DATA / f'{a.name}.json'
