@@ -125,12 +125,23 @@ T.teardown_distributed(wait=wait)
 if rank == 1: (out / 'rank1_saw').write_text(str((out / 'rank0_done').exists()))
 '''
 
-@pytest.mark.parametrize('wait', ['wait', 'nowait'])
-def test_ranks_leave_together(tmp_path, wait):
-    "`teardown_distributed` waits for every rank before the group goes (an error path does not: `wait=False`)."
+def test_ranks_leave_together(tmp_path):
+    "`teardown_distributed` waits for every rank before the group goes: rank 1 leaves only after rank 0 has arrived."
     (tmp_path / 'leave.py').write_text(LEAVE_SCRIPT)
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(tmp_path / 'leave.py'),
-           str(tmp_path), wait]
+           str(tmp_path), 'wait']
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert (tmp_path / 'rank1_saw').read_text() == str(wait == 'wait')
+    assert (tmp_path / 'rank1_saw').read_text() == 'True'
+
+def test_teardown_after_an_error_does_not_wait(monkeypatch):
+    "`wait=False` (this rank failed: another may never come to a barrier) leaves the group without waiting."
+    import mjdiff.training as T
+    calls = []
+    monkeypatch.setattr(torch.distributed, 'is_initialized', lambda: True)
+    monkeypatch.setattr(torch.distributed, 'barrier', lambda *a, **k: calls.append('barrier'))
+    monkeypatch.setattr(torch.distributed, 'destroy_process_group', lambda *a, **k: calls.append('destroy'))
+    T.teardown_distributed(wait=False)
+    assert calls == ['destroy']
+    calls.clear(); T.teardown_distributed()
+    assert calls == ['barrier', 'destroy']

@@ -252,23 +252,31 @@ def test_shipped_data_is_read_from_the_run_and_the_weights(tmp_path):
     (ev / 'metrics.json').write_text(json.dumps({
         'joint_coherence': 0.41333, 'conditional_coherence': {'photo->digit': 0.54, 'digit->photo': 0.48},
         'joint_coherence_judge': 0.38, 'conditional_coherence_judge': {'photo->digit': 0.54, 'digit->photo': 0.41667},
-        'joint_sampling': {'class_balance': {'photo': 0.96544, 'digit': 0.97}, 'class_balance_judge': {'photo': 0.964},
+        'joint_sampling': {'class_balance': {'photo': 0.96451, 'digit': 0.97}, 'class_balance_judge': {'photo': 0.964},
                            'classifier_heldout_accuracy': {'photo': 0.794, 'digit': 0.99}, 'frechet_distance': fd},
         'cross_modal': {'frechet_distance': {'digit->photo': 7.5189}, 'robustness_auc': {'noise/calibrated': 0.3}},
         'latent_space': {'linear_probe': {'bottleneck:photo': 0.44667}}}))
     (ev / 'run_config.json').write_text(json.dumps({'steps': 100, 'lr': 1e-4, 'n_cond': 300, 'n_joint': 300, 'guidance': 2.0,
                                                     'joint_guidance': 2.0, 'sampler': 'heun', 'sample_steps': 18}))
     (tr / 'run_config.json').write_text(json.dumps({'align_modality': ''}))        # unaligned: no encoder to count
-    w = pretrained_path('cifar10_mnist')
+    ck = torch.load(pretrained_path('cifar10_mnist'), weights_only=True, map_location='cpu')
+    ck['config']['train'] = {k: v for k, v in ck['config']['train'].items() if not k.startswith('align_')}
+    ck['step'], ck['config']['train']['steps'] = 900, 1000                           # exported before the run's end
+    torch.save(ck, w := tmp_path / 'unaligned.pt')
     out = shipped_data.main([str(ev), '--train-run', str(tr), '--run', 'r', '--wall-time', '61', '--machine', 'm',
                              '--weights', str(w), '--out', str(tmp_path / 's.json')])
     text = (tmp_path / 's.json').read_text()
     assert '"rows": [["evaluation classifier", 0.413, 0.480, 0.540, 0.965], ["judge (mjdiff.judge)", 0.380, 0.417, 0.540, 0.964]]' in text
-    ck = torch.load(w, weights_only=True, map_location='cpu')
-    assert out['weights']['steps'] == ck['step'] and out['weights']['encoder'] is None
+    assert out['weights']['steps'] == 900 and out['weights']['encoder'] is None and out['weights']['alignment'] is None
+    decay = ck['config']['train']['lr_decay']
+    assert (out['weights']['constant_lr_steps'], out['weights']['lr_decay_steps']) == (1000 - decay, decay)
     assert out['weights']['cpu_hours'] == round(ck['state']['cpu_seconds'] / 3600, 2)
     assert out['finetune'] == {'steps': 100, 'lr': 1e-4} and out['robustness_auc'] == {'noise/calibrated': 0.3}
     assert out['latent']['linear_probe']['bottleneck:photo'] == 0.4467 and out['frechet_distance']['joint'] == fd
+    (tr / 'run_config.json').write_text(json.dumps({'align_modality': 'photo'}))    # another run than the weights'
+    with pytest.raises(SystemExit, match='not the run they were exported from'):
+        shipped_data.main([str(ev), '--train-run', str(tr), '--run', 'r', '--wall-time', '61', '--machine', 'm',
+                           '--weights', str(w), '--out', str(tmp_path / 's2.json')])
 
 def test_shipped_data_describes_the_shipped_weights():
     "`nbs/results/cifar_shipped.json` is of the weights in mjdiff/assets (their steps, images and CPU-hours), not older ones."

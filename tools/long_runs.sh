@@ -9,7 +9,7 @@
 #   COOL=2500 tools/long_runs.sh ours        # a cooldown branch (warm-up–stable–decay): the run's exact current state
 #                                            # (stop it first) copied to $RUNS/ours_cool<step>, trained 2,500 more steps
 #                                            # with the learning rate decayed linearly to 0; rerun to resume the branch
-#                                            # (the shipped weights: COOL=5000 at step 27,750)
+#                                            # (the unaligned weights shipped until f849406: COOL=5000 at step 27,750)
 #   BRANCH=minsnr:min_snr=5 EXTRA=1500 tools/long_runs.sh ours   # a study arm late in the run: the exact current state
 #                                            # (stop it first) copied to $RUNS/ours_minsnr<step>, trained EXTRA more steps
 #                                            # with the parameters after ':' changed (k=v,k=v; none: the trunk's own
@@ -18,8 +18,8 @@
 #                                            # run itself has moved on (its current step would name a new branch)
 #   DRY=1 ... tools/long_runs.sh ours        # set up (branch, copy) and print the training command, start nothing
 #   PYTHON=/path/to/python ...               # the environment to run in (default: the repository's .venv)
-#   FROM=mjdiff/assets/cifar10_mnist.pt STEPS=37500 tools/long_runs.sh ours   # a lost run: go on from exported weights
-#                                            # (a milestone ema_*.pt, or the shipped asset: a cooldown's end at step 32,750),
+#   FROM=ema_0027500.pt STEPS=37500 tools/long_runs.sh ours   # a lost run: go on from exported weights
+#                                            # (a milestone ema_*.pt of the run; the shipped asset is of the aligned run),
 #                                            # inexactly (new optimizer, LR re-warm-up); STEPS must exceed their step
 #   FROM=mjdiff/assets/cifar10_mnist_paper.pt tools/long_runs.sh paper   # the same for the paper's method (its kept weights)
 set -euo pipefail

@@ -36,13 +36,18 @@ def weights_record(path: Path, train_run: Path) -> dict:
     from mjdiff.io import load_checkpoint
     ck = load_checkpoint(path)
     t, st = ck['config']['train'], ck['state']
-    steps, decay = ck['step'], t.get('lr_decay', 0)
+    step, decay = ck['step'], t.get('lr_decay', 0)
+    align = {k: t[k] for k in ('align_modality', 'align_with', 'align_stage', 'align_weight', 'align_until') if k in t}
+    ran = json.loads((train_run / 'run_config.json').read_text())
+    if ran.get('align_modality', '') != align.get('align_modality', ''):
+        sys.exit(f"shipped_data: {train_run} aligns {ran.get('align_modality') or 'nothing'}, the weights "
+                 f"{align.get('align_modality') or 'nothing'}: not the run they were exported from")
     enc = encoder_record(train_run)
     train_h = st['cpu_seconds'] / 3600
-    align = {k: t[k] for k in ('align_modality', 'align_with', 'align_stage', 'align_weight', 'align_until') if k in t}
     return {'file': str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
-            'pairs': st.get('images', steps * t['batch_size']), 'steps': steps, 'batch_size': t['batch_size'],
-            'constant_lr_steps': steps - decay, 'lr_decay_steps': decay, 'lr': t['lr'],
+            'pairs': st.get('images', step * t['batch_size']), 'steps': step, 'batch_size': t['batch_size'],
+            # the schedule is of the run's configured steps (lr_at), which an export before its end has not finished
+            'schedule_steps': t['steps'], 'constant_lr_steps': t['steps'] - decay, 'lr_decay_steps': decay, 'lr': t['lr'],
             'alignment': align if align.get('align_modality') else None,
             'params_M': round(sum(v.numel() for v in ck['ema'].values()) / 1e6, 1),
             'cpu_hours_training': round(train_h, 2), 'encoder': enc,
@@ -60,7 +65,7 @@ def shipped(eval_dir: Path, weights: Path, train_run: Path) -> dict:
              joint['class_balance']['photo']],
             ['judge (mjdiff.judge)', m['joint_coherence_judge'], ccj['digit->photo'], ccj['photo->digit'],
              joint['class_balance_judge']['photo']]]
-    return _round({
+    return rows, _round({
         'weights': weights_record(weights, train_run),
         'finetune': {'steps': rc['steps']},
         'settings': {'conditions_per_direction': rc['n_cond'], 'joint_samples': rc['n_joint'], 'guidance': rc['guidance'],
@@ -68,7 +73,6 @@ def shipped(eval_dir: Path, weights: Path, train_run: Path) -> dict:
         'classifier_accuracy': joint['classifier_heldout_accuracy'],
         'columns': ['judge of the photos', 'joint coherence', 'digit -> photo', 'photo -> digit',
                     'class balance of the joint photos'],
-        'rows': rows,
         'frechet_distance': {'joint': joint.get('frechet_distance'), 'conditional': cross.get('frechet_distance')},
         'robustness_auc': cross.get('robustness_auc') or None,
         'robustness_curves': cross.get('robustness_curves') or None,
@@ -90,7 +94,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     for p in (a.eval_dir / 'metrics.json', a.weights, a.train_run / 'run_config.json'):
         if not p.is_file(): sys.exit(f"shipped_data: {p}: no such file")
-    body = shipped(a.eval_dir, a.weights.resolve(), a.train_run)
+    rows, body = shipped(a.eval_dir, a.weights.resolve(), a.train_run)
     body['weights']['run'] = a.run
     body['finetune']['lr'] = json.loads((a.eval_dir / 'run_config.json').read_text())['lr']     # not rounded
     out = {'what': "The shipped CIFAR-10 x MNIST weights (mjdiff/assets/cifar10_mnist.pt) fine-tuned for "
@@ -100,8 +104,11 @@ def main(argv=None):
            'source': f"written by tools/shipped_data.py from {a.eval_dir}/metrics.json, run_config.json and the "
                      "weights' recorded state (the run directories are outside the repository)",
            'wall_time_s': a.wall_time, 'wall_time_includes': 'installation on a fresh clone', **body}
+    i = list(out).index('columns') + 1                                   # the rows after their columns
+    out = {**dict(list(out.items())[:i]), 'rows': [[r[0], *(float(f'{v:.3f}') for v in r[1:])] for r in rows],
+           **dict(list(out.items())[i:])}
     # the coherence rows to the digits the evaluation prints (0.480, not 0.48): what README and the results page show
-    rows = '[' + ', '.join('[' + ', '.join([json.dumps(r[0])] + [f'{v:.3f}' for v in r[1:]]) + ']' for r in out['rows']) + ']'
+    rows = '[' + ', '.join('[' + ', '.join([json.dumps(r[0])] + [f'{v:.3f}' for v in r[1:]]) + ']' for r in rows) + ']'
     text = dumps(out).replace(f'"rows": {json.dumps(out["rows"], ensure_ascii=False)}', f'"rows": {rows}')
     assert f'"rows": {rows}' in text
     a.out.write_text(text, encoding='utf-8')
