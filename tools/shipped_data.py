@@ -61,24 +61,24 @@ def shipped(eval_dir: Path, weights: Path, train_run: Path) -> dict:
     rc = json.loads((eval_dir / 'run_config.json').read_text())
     joint, cross, latent = (m.get(k, {}) for k in ('joint_sampling', 'cross_modal', 'latent_space'))
     cc, ccj = m['conditional_coherence'], m['conditional_coherence_judge']
-    rows = [['evaluation classifier', m['joint_coherence'], cc['digit->photo'], cc['photo->digit'],
-             joint['class_balance']['photo']],
-            ['judge (mjdiff.judge)', m['joint_coherence_judge'], ccj['digit->photo'], ccj['photo->digit'],
-             joint['class_balance_judge']['photo']]]
-    return rows, _round({
+    return {
         'weights': weights_record(weights, train_run),
-        'finetune': {'steps': rc['steps']},
+        'finetune': {'steps': rc['steps'], 'lr': rc['lr']},
         'settings': {'conditions_per_direction': rc['n_cond'], 'joint_samples': rc['n_joint'], 'guidance': rc['guidance'],
                      'joint_guidance': rc['joint_guidance'], 'sampler': rc['sampler'], 'steps': rc['sample_steps']},
         'classifier_accuracy': joint['classifier_heldout_accuracy'],
         'columns': ['judge of the photos', 'joint coherence', 'digit -> photo', 'photo -> digit',
                     'class balance of the joint photos'],
-        'frechet_distance': {'joint': joint.get('frechet_distance'), 'conditional': cross.get('frechet_distance')},
-        'robustness_auc': cross.get('robustness_auc') or None,
-        'robustness_curves': cross.get('robustness_curves') or None,
-        'calibration': cross.get('calibration') or None,
-        'latent': {'linear_probe': latent.get('linear_probe'), 'retrieval': latent.get('retrieval')},
-        'targets': TARGETS, 'issue_targets': ISSUE_TARGETS}, 4)
+        'rows': [['evaluation classifier', m['joint_coherence'], cc['digit->photo'], cc['photo->digit'],
+                  joint['class_balance']['photo']],
+                 ['judge (mjdiff.judge)', m['joint_coherence_judge'], ccj['digit->photo'], ccj['photo->digit'],
+                  joint['class_balance_judge']['photo']]],
+        **_round({'frechet_distance': {'joint': joint.get('frechet_distance'), 'conditional': cross.get('frechet_distance')},
+                  'robustness_auc': cross.get('robustness_auc') or None,
+                  'robustness_curves': cross.get('robustness_curves') or None,
+                  'calibration': cross.get('calibration') or None,
+                  'latent': {'linear_probe': latent.get('linear_probe'), 'retrieval': latent.get('retrieval')}}, 4),
+        'targets': TARGETS, 'issue_targets': ISSUE_TARGETS}
 
 
 def main(argv=None):
@@ -94,9 +94,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     for p in (a.eval_dir / 'metrics.json', a.weights, a.train_run / 'run_config.json'):
         if not p.is_file(): sys.exit(f"shipped_data: {p}: no such file")
-    rows, body = shipped(a.eval_dir, a.weights.resolve(), a.train_run)
+    body = shipped(a.eval_dir, a.weights.resolve(), a.train_run)
     body['weights']['run'] = a.run
-    body['finetune']['lr'] = json.loads((a.eval_dir / 'run_config.json').read_text())['lr']     # not rounded
     out = {'what': "The shipped CIFAR-10 x MNIST weights (mjdiff/assets/cifar10_mnist.pt) fine-tuned for "
                    f"{body['finetune']['steps']} steps and evaluated; the generated photos scored by the evaluation "
                    "classifier and by the judge (mjdiff.judge)",
@@ -104,14 +103,9 @@ def main(argv=None):
            'source': f"written by tools/shipped_data.py from {a.eval_dir}/metrics.json, run_config.json and the "
                      "weights' recorded state (the run directories are outside the repository)",
            'wall_time_s': a.wall_time, 'wall_time_includes': 'installation on a fresh clone', **body}
-    i = list(out).index('columns') + 1                                   # the rows after their columns
-    out = {**dict(list(out.items())[:i]), 'rows': [[r[0], *(float(f'{v:.3f}') for v in r[1:])] for r in rows],
-           **dict(list(out.items())[i:])}
-    # the coherence rows to the digits the evaluation prints (0.480, not 0.48): what README and the results page show
-    rows = '[' + ', '.join('[' + ', '.join([json.dumps(r[0])] + [f'{v:.3f}' for v in r[1:]]) + ']' for r in rows) + ']'
-    text = dumps(out).replace(f'"rows": {json.dumps(out["rows"], ensure_ascii=False)}', f'"rows": {rows}')
-    assert f'"rows": {rows}' in text
+    text = dumps(out, digits={'rows': 3})        # coherence to the digits the evaluation prints: what README shows
     a.out.write_text(text, encoding='utf-8')
+    out = json.loads(text)
     r = out['rows']
     print(f"{a.out}: joint {r[0][1]}, digit -> photo {r[0][2]}, photo -> digit {r[0][3]} (judge {r[1][1]} / {r[1][2]} / "
           f"{r[1][3]}); weights {out['weights']['pairs']:,} pairs, {out['weights']['cpu_hours']} CPU-hours")

@@ -65,12 +65,16 @@ def encoder_record(run_dir: Path) -> dict | None:
             'heldout_images': info['n_heldout'], 'cpu_seconds': round(cpu, 1), 'cpu_hours': round(cpu / 3600, 3)}
 
 
-def dumps(d: dict) -> str:
-    "JSON with a line per key, and a line per curve row (the file stays readable and its diffs small)."
+def dumps(d: dict, digits: dict[str, int] | None = None) -> str:
+    """JSON with a line per key, and a line per curve row (the file stays readable and its diffs small). `digits`:
+    keys whose numbers (in lists of lists) are written to that many decimals, as measured (`0.480`, not `0.48`)."""
     j = lambda v: json.dumps(v, ensure_ascii=False)
+    fixed = lambda v, n: (f'{v:.{n}f}' if isinstance(v, float) else j(v)) if not isinstance(v, list) else \
+        '[' + ', '.join(fixed(x, n) for x in v) + ']'
     lines = []
     for k, v in d.items():
-        if k == 'curves':
+        if k in (digits or {}): lines.append(f'{j(k)}: {fixed(v, digits[k])}')
+        elif k == 'curves':
             arms = [f' {j(a)}: [\n' + ',\n'.join(f'  {j(r)}' for r in rows) + '\n ]' for a, rows in v.items()]
             lines.append(f'{j(k)}: {{\n' + ',\n'.join(arms) + '\n}')
         else: lines.append(f'{j(k)}: {j(v)}')
