@@ -287,3 +287,14 @@ def test_shipped_data_describes_the_shipped_weights():
     assert (d['steps'], d['pairs']) == (ck['step'], ck['state'].get('images', ck['step'] * ck['config']['train']['batch_size']))
     assert d['cpu_hours_training'] == round(ck['state']['cpu_seconds'] / 3600, 2)
     assert (d['alignment'] or {}).get('align_modality', '') == ck['config']['train'].get('align_modality', '')
+
+def test_unaligned_reference_weights_are_each_presets_unaligned_weights():
+    "`tools/study_data.py`'s unaligned reference weights exist at their commits, are unaligned, and are of their preset's method."
+    import io, subprocess, torch, study_data
+    for preset, (file, commit, _) in study_data.UNALIGNED_WEIGHTS.items():
+        blob = subprocess.run(['git', '-C', str(ROOT), 'show', f'{commit}:{file}'], capture_output=True)
+        assert blob.returncode == 0, f"{file} is not in commit {commit}: {blob.stderr.decode()[:200]}"
+        ck = torch.load(io.BytesIO(blob.stdout), weights_only=True, map_location='cpu')
+        train = ck['config']['train']
+        assert not train.get('align_modality') and 'align_head' not in ck, f"{file} at {commit} is aligned"
+        assert train['sigma_mode'] == ('shared' if 'paper' in preset else 'per_modality'), (preset, train['sigma_mode'])

@@ -82,26 +82,31 @@ def dumps(d: dict, digits: dict[str, int] | None = None) -> str:
 
 
 UNALIGNED = 'f849406'    # the last commit whose mjdiff/assets/cifar10_mnist.pt is the unaligned weights (shipped until then)
+# each CIFAR-10 × MNIST preset's unaligned reference weights, as (file, commit, what): its long run's kept weights
+UNALIGNED_WEIGHTS = {
+    'cifar10_mnist_pretrain': ('mjdiff/assets/cifar10_mnist.pt', UNALIGNED, 'unaligned, 2,096,000 pairs'),
+    'cifar10_mnist_paper_pretrain': ('mjdiff/assets/cifar10_mnist_paper.pt', '727fd4a',
+                                     "the paper's method, unaligned, 1,000,000 pairs")}
 
 
-def unaligned_probe(preset: str) -> dict:
-    """The curve's bottleneck probe (its held-out examples, σ and seed) of the unaligned CIFAR-10 × MNIST weights that
-    were shipped before the aligned ones (`mjdiff/assets/cifar10_mnist.pt` at commit `UNALIGNED`, read with git): where
-    the arms' `probe_<m>` columns stand against them."""
+def unaligned_probe(preset: str) -> dict | None:
+    """The curve's bottleneck probe (its held-out examples, σ and seed) of the preset's unaligned reference weights
+    (`UNALIGNED_WEIGHTS`, read with git at their commit): where the arms' `probe_<m>` columns stand against them; None
+    for a preset without."""
     import subprocess, tempfile
     from mjdiff.checkpoint import load_model
     from mjdiff.evaluation import bottleneck_probe
     from mjdiff.presets import resolve_config
     from mjdiff.stages import run_sets
+    if preset not in UNALIGNED_WEIGHTS: return None
+    file, commit, what = UNALIGNED_WEIGHTS[preset]
     cfg = resolve_config(preset)
     c, (_, held) = cfg.curve_config(), run_sets(cfg, 'heldout')
-    blob = subprocess.run(['git', '-C', str(ROOT), 'show', f'{UNALIGNED}:mjdiff/assets/cifar10_mnist.pt'],
-                          capture_output=True, check=True).stdout
+    blob = subprocess.run(['git', '-C', str(ROOT), 'show', f'{commit}:{file}'], capture_output=True, check=True).stdout
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / 'w.pt').write_bytes(blob)
         probe = bottleneck_probe(load_model(Path(d) / 'w.pt'), held, c.n_probe, seed=c.seed)
-    return {'weights': f'mjdiff/assets/cifar10_mnist.pt at {UNALIGNED} (unaligned)', 'n': c.n_probe,
-            **{k: round(v, 3) for k, v in probe.items()}}
+    return {'weights': f'{file} at {commit} ({what})', 'n': c.n_probe, **{k: round(v, 3) for k, v in probe.items()}}
 
 
 def _round(x, digits: int = 4):
@@ -169,7 +174,7 @@ def main(argv=None):
            'code': code or None,
            'preset': study['preset'], 'images': study['images'], 'eval_images': study['eval_images'],
            'arms': study['arms'], 'runs': records, 'encoder': encoder,
-           'unaligned_probe': unaligned_probe(study['preset']) if study['preset'].startswith('cifar10_mnist') else None,
+           'unaligned_probe': unaligned_probe(study['preset']),
            'evaluations': {label: eval_record(Path(d)) for label, _, d in (e.partition('=') for e in a.eval)},
            'columns': columns, 'curves': curves}
     path = a.out or DATA / f'{a.name}.json'
