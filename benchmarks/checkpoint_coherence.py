@@ -1,6 +1,6 @@
 """Quick coherence check of one checkpoint (e.g. an intermediate `last.pt` of `demo_pretrain`, copied aside, or a milestone of the long runs).
 
-    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--n-joint 3n] [--strategy exact] [--w 0] [--joint-w 0] [--steps 18] [--cache DIR] [--clf-epochs E]
+    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--n-joint 3n] [--strategy exact] [--w 0] [--joint-w 0] [--steps 18] [--cache DIR] [--clf-epochs E] [--seed 0] [--sample-seed S]
 
 Joint coherence and class balance (per modality) of `--n-joint` joint samples (default 3·n; 0: none) with joint guidance of weight `--joint-w`, and conditional coherence of every
 ordered pair on n held-out conditions per modality (balanced over classes; n = 0: none) with strategy `--strategy` and guidance `--w`, Heun
@@ -8,7 +8,8 @@ sampler, on the data of `--preset` (default: the embedded demo data) with that p
 CIFAR-10 × MNIST from ../shared/data). `--w` and `--joint-w` take comma-separated lists (a guidance sweep: `--strategy guidance --w 0,1,2,3,4`):
 one line per weight, the same conditions, seeds and classifiers for each.
 The evaluation classifiers are trained once and cached in `--cache` (default `outputs/checkpoint_coherence/<preset>`).
-Prints JSON lines. Cheaper and noisier than the pipeline's stages (n = 30: ±0.09 per pair).
+`--seed` seeds the classifiers, and the conditions and samples unless `--sample-seed` picks others (to choose a setting
+on other conditions than an evaluation's, with the same classifiers). Prints JSON lines. Cheaper and noisier than the pipeline's stages (n = 30: ±0.09 per pair).
 """
 import argparse, json, time
 from pathlib import Path
@@ -29,6 +30,7 @@ def main(argv=None):
     ap.add_argument('--strategy', default='exact'); ap.add_argument('--w', type=weights, default=(0.0,), help='guidance weight(s) of the conditionals, e.g. 0,1,2')
     ap.add_argument('--joint-w', type=weights, default=(0.0,), help='joint guidance weight(s) of the joint samples')
     ap.add_argument('--cache', default=None, help='default outputs/checkpoint_coherence/<preset>'); ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--sample-seed', type=int, default=None, help='seed of the conditions and samples (default: --seed)')
     ap.add_argument('--clf-epochs', type=int, default=None, help="evaluation classifiers' epochs (default: the pipeline's)")
     a = ap.parse_args(argv)
     cfg, t0 = resolve_config(a.preset), time.time()
@@ -36,17 +38,18 @@ def main(argv=None):
     layout, train = run_sets(cfg, 'train'); _, held = run_sets(cfg, 'heldout'); maps = run_class_maps(cfg, layout)
     clfs, _ = train_or_load_classifiers(train, held, Path(a.cache or f'outputs/checkpoint_coherence/{a.preset}'), epochs=a.clf_epochs or cfg.clf_epochs, seed=a.seed, verbose=False)
     n_joint = 3 * a.n if a.n_joint is None else a.n_joint
+    s = a.seed if a.sample_seed is None else a.sample_seed
     def report(**res):
         print(json.dumps({'checkpoint': str(a.ckpt), **{k: (round(float(v), 3) if isinstance(v, float) else v) for k, v in res.items()},
                           'seconds': round(time.time() - t0)}), flush=True)
     with torch.no_grad():
         for jw in a.joint_w if n_joint else ():
-            parts = layout.split(joint_sample(D, n_joint, steps=a.steps, w=jw, generator=torch.Generator().manual_seed(a.seed)))
+            parts = layout.split(joint_sample(D, n_joint, steps=a.steps, w=jw, generator=torch.Generator().manual_seed(s)))
             preds = {m: predict(clfs[m], parts[m]) for m in layout.names}
             report(joint_w=jw, n_joint=n_joint, joint=joint_coherence(preds, maps),
                    **{f'balance_{m}': class_balance(p, len(maps[m])) for m, p in preds.items()})
         for w in a.w if a.n else ():
-            res = pairwise_coherence(layout, cross_modal_samples(D, held, a.n, a.seed, strategy=a.strategy, sampler=SAMPLERS[SAMPLER], steps=a.steps, w=w), clfs, maps)
+            res = pairwise_coherence(layout, cross_modal_samples(D, held, a.n, s, strategy=a.strategy, sampler=SAMPLERS[SAMPLER], steps=a.steps, w=w), clfs, maps)
             report(strategy=a.strategy, w=w, n=a.n, **res, mean_conditional=sum(res.values()) / len(res))
 
 def weights(text: str) -> tuple:

@@ -58,7 +58,14 @@ def test_checkpoint_coherence(tmp_path):
         assert set(pairs) == {f'{a}->{b}' for a in ('digit', 'word', 'scene') for b in ('digit', 'word', 'scene') if a != b}
         assert all(0 <= v <= 1 for v in pairs.values())
         assert abs(res['mean_conditional'] - sum(pairs.values()) / 6) < 2e-3
-    assert any(tmp_path.iterdir())                                        # the evaluation classifiers were cached
+    cached = {f: f.stat().st_mtime_ns for f in tmp_path.rglob('*.pt')}
+    assert cached                                                         # the evaluation classifiers were cached
+    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--joint-w', '2',
+            '--strategy', 'guidance', '--w', '0,2', '--clf-epochs', '1', '--cache', str(tmp_path), '--sample-seed', '1')
+    other = [json.loads(l) for l in r.stdout.strip().splitlines()]
+    assert {f: f.stat().st_mtime_ns for f in tmp_path.rglob('*.pt')} == cached   # the same classifiers, not retrained
+    strip = lambda d: {k: v for k, v in d.items() if k not in ('seconds', 'checkpoint')}
+    assert [strip(d) for d in other] != [strip(d) for d in (joint, *sweep)]        # other conditions and samples
 
 def test_joint_guidance(tiny_run, tmp_path):
     "w = 0 and w = 2 on the tiny run: NFE (M + 1 = 4 evaluations per call with guidance), coherence and balance in range."
