@@ -298,3 +298,14 @@ def test_unaligned_reference_weights_are_each_presets_unaligned_weights():
         train = ck['config']['train']
         assert not train.get('align_modality') and 'align_head' not in ck, f"{file} at {commit} is aligned"
         assert train['sigma_mode'] == ('shared' if 'paper' in preset else 'per_modality'), (preset, train['sigma_mode'])
+
+def test_lines_data_copies_a_scripts_json_lines(tmp_path):
+    "`tools/lines_data.py` copies printed JSON lines whole, with what, command, machine and date; a line that is not JSON is refused."
+    import lines_data
+    (f := tmp_path / 'out.jsonl').write_text('{"w": 2.0, "digit->photo": 0.52}\n\n{"joint_w": 3.0, "joint": 0.433}\n')
+    d = lines_data.main(['t', str(f), '--what', 'w', '--command', 'c', '--machine', 'm', '--out', str(tmp_path / 't.json')])
+    assert json.loads((tmp_path / 't.json').read_text()) == d and d['lines'] == [{'w': 2.0, 'digit->photo': 0.52}, {'joint_w': 3.0, 'joint': 0.433}]
+    assert all(d[k] for k in ('what', 'command', 'machine', 'date', 'source'))
+    f.write_text('{"w": 2.0}\nTraceback (most recent call last):\n')
+    with pytest.raises(SystemExit, match='line 2 is not a JSON object'):
+        lines_data.main(['t', str(f), '--what', 'w', '--command', 'c', '--machine', 'm', '--out', str(tmp_path / 't2.json')])
