@@ -11,17 +11,13 @@ Usage: python tools/control_data.py NAME CONTROL_DIR --what TEXT --command TEXT 
   CONTROL_DIR  a finished `mjdiff control` output directory (control_runs.json, metrics_latent_control.json)
 """
 from __future__ import annotations
-import argparse, datetime, json, sys
+import datetime, json, sys
 from pathlib import Path
-from study_data import DATA, _round, encoder_record
+from study_data import DATA, data_parser, _round, encoder_record
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog='control_data', description=__doc__.splitlines()[0])
-    ap.add_argument('name'); ap.add_argument('control_dir', type=Path)
-    ap.add_argument('--what', required=True); ap.add_argument('--command', required=True)
-    ap.add_argument('--machine', required=True)
-    ap.add_argument('--out', type=Path, help='the file to write (default: nbs/results/NAME.json)')
+    ap = data_parser('control_data', __doc__, 'control_dir')
     a = ap.parse_args(argv)
     path = a.control_dir / 'metrics_latent_control.json'
     if not path.is_file(): sys.exit(f"control_data: {a.control_dir} has no metrics_latent_control.json (not finished?)")

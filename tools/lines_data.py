@@ -10,9 +10,9 @@ Usage: python tools/lines_data.py NAME LINES_FILE --what TEXT --command TEXT --m
   LINES_FILE  the script's standard output, saved (one JSON object per line; blank lines skipped)
 """
 from __future__ import annotations
-import argparse, datetime, json, sys
+import datetime, json, sys
 from pathlib import Path
-from study_data import DATA
+from study_data import DATA, data_parser
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -29,11 +29,7 @@ def read_lines(path: Path) -> list[dict]:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog='lines_data', description=__doc__.splitlines()[0])
-    ap.add_argument('name'); ap.add_argument('lines_file', type=Path)
-    ap.add_argument('--what', required=True); ap.add_argument('--command', required=True)
-    ap.add_argument('--machine', required=True)
-    ap.add_argument('--out', type=Path, help='the file to write (default: nbs/results/NAME.json)')
+    ap = data_parser('lines_data', __doc__, 'lines_file')
     a = ap.parse_args(argv)
     lines = read_lines(a.lines_file)
     date = datetime.date.fromtimestamp(a.lines_file.stat().st_mtime).isoformat()     # when the lines were printed

@@ -132,14 +132,20 @@ def eval_record(run_dir: Path) -> dict:
             'latent_linear_probe': latent.get('linear_probe'), 'latent_retrieval': latent.get('retrieval')})
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog='study_data', description=__doc__.splitlines()[0])
-    ap.add_argument('name'); ap.add_argument('study_dir', type=Path)
+def data_parser(prog: str, doc: str, source: str) -> argparse.ArgumentParser:
+    "The arguments every data-file tool takes: NAME, where the numbers are read (`source`), what, command, machine, --out."
+    ap = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    ap.add_argument('name'); ap.add_argument(source, type=Path)
     ap.add_argument('--what', required=True); ap.add_argument('--command', required=True)
     ap.add_argument('--machine', required=True)
+    ap.add_argument('--out', type=Path, help='the file to write (default: nbs/results/NAME.json)')
+    return ap
+
+
+def main(argv=None):
+    ap = data_parser('study_data', __doc__, 'study_dir')
     ap.add_argument('--run', action='append', default=[], metavar='LABEL=RUN_DIR')
     ap.add_argument('--eval', action='append', default=[], metavar='LABEL=RUN_DIR')
-    ap.add_argument('--out', type=Path, help='the file to write (default: nbs/results/NAME.json)')
     a = ap.parse_args(argv)
     study = json.loads((a.study_dir / 'study.json').read_text())
     runs = {name: a.study_dir / name for name in study['arms']}
