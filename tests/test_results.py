@@ -291,6 +291,8 @@ def test_shipped_data_describes_the_shipped_weights():
 def test_unaligned_reference_weights_are_each_presets_unaligned_weights():
     "`tools/study_data.py`'s unaligned reference weights exist at their commits, are unaligned, and are of their preset's method."
     import io, subprocess, torch, study_data
+    shallow = subprocess.run(['git', '-C', str(ROOT), 'rev-parse', '--is-shallow-repository'], capture_output=True, text=True)
+    if shallow.returncode or shallow.stdout.strip() == 'true': pytest.skip('no full git history here (the weights are read at their commits)')
     for preset, (file, commit, _) in study_data.UNALIGNED_WEIGHTS.items():
         blob = subprocess.run(['git', '-C', str(ROOT), 'show', f'{commit}:{file}'], capture_output=True)
         assert blob.returncode == 0, f"{file} is not in commit {commit}: {blob.stderr.decode()[:200]}"
