@@ -12,7 +12,7 @@ Usage: python tools/lines_data.py NAME LINES_FILE --what TEXT --command TEXT --m
 from __future__ import annotations
 import datetime, json, sys
 from pathlib import Path
-from study_data import DATA, data_parser
+from study_data import DATA, data_parser, dumps
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -36,9 +36,7 @@ def main(argv=None):
     out = {'what': a.what, 'command': a.command, 'machine': a.machine, 'date': date,
            'source': "the command's printed JSON lines, copied whole by tools/lines_data.py", 'lines': lines}
     target = a.out or DATA / f'{a.name}.json'
-    target.write_text('{\n' + ',\n'.join(f'{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}' for k, v in out.items()
-                                           if k != 'lines') + ',\n"lines": [\n'
-                      + ',\n'.join(f' {json.dumps(d, ensure_ascii=False)}' for d in lines) + '\n]\n}\n', encoding='utf-8')
+    target.write_text(dumps(out, listed=('lines',)), encoding='utf-8')
     print(f"{target}: {len(lines)} lines")
     return out
 

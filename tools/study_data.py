@@ -65,9 +65,10 @@ def encoder_record(run_dir: Path) -> dict | None:
             'heldout_images': info['n_heldout'], 'cpu_seconds': round(cpu, 1), 'cpu_hours': round(cpu / 3600, 3)}
 
 
-def dumps(d: dict, digits: dict[str, int] | None = None) -> str:
+def dumps(d: dict, digits: dict[str, int] | None = None, listed: tuple = ()) -> str:
     """JSON with a line per key, and a line per curve row (the file stays readable and its diffs small). `digits`:
-    keys whose numbers (in lists of lists) are written to that many decimals, as measured (`0.480`, not `0.48`)."""
+    keys whose numbers (in lists of lists) are written to that many decimals, as measured (`0.480`, not `0.48`);
+    `listed`: keys whose lists are written an item per line."""
     j = lambda v: json.dumps(v, ensure_ascii=False)
     fixed = lambda v, n: (f'{v:.{n}f}' if isinstance(v, float) else j(v)) if not isinstance(v, list) else \
         '[' + ', '.join(fixed(x, n) for x in v) + ']'
@@ -77,6 +78,7 @@ def dumps(d: dict, digits: dict[str, int] | None = None) -> str:
         elif k == 'curves':
             arms = [f' {j(a)}: [\n' + ',\n'.join(f'  {j(r)}' for r in rows) + '\n ]' for a, rows in v.items()]
             lines.append(f'{j(k)}: {{\n' + ',\n'.join(arms) + '\n}')
+        elif k in listed: lines.append(f'{j(k)}: [\n' + ',\n'.join(f' {j(x)}' for x in v) + '\n]')
         else: lines.append(f'{j(k)}: {j(v)}')
     return '{\n' + ',\n'.join(lines) + '\n}\n'
 
