@@ -35,6 +35,7 @@ ALL = dict(precision='bf16', channels_last=True, compile=True, foreach=True, num
 ROWS = {
     'fp32 (baseline)':          ('mjdiff', {}, {}),
     'bf16 autocast':            ('mjdiff', dict(precision='bf16'), {}),
+    "precision='auto' (the default: bf16 where native)": ('mjdiff', dict(precision='auto'), {}),
     'channels_last':            ('mjdiff', dict(channels_last=True), {}),
     'compile':                  ('mjdiff', dict(compile=True), {}),
     'fused AdamW (foreach)':    ('mjdiff', dict(foreach=True), {}),
@@ -113,7 +114,7 @@ def run_row(name: str, a) -> dict:
     from mjdiff.config import RunConfig
     from mjdiff.networks import UNetConfig, n_params
     from mjdiff.training import train
-    from mjdiff.train_config import TrainConfig
+    from mjdiff.train_config import TrainConfig, resolve_precision
     from mjdiff.checkpoint import build_model, get_device
     torch.set_num_threads(a.threads)
     kind, tr, net = ROWS[name]
@@ -123,7 +124,7 @@ def run_row(name: str, a) -> dict:
     D = diffusers_denoiser(data.layout) if kind == 'diffusers' else build_model(data.layout, UNetConfig(**{**asdict(RunConfig().unet()), **net}))
     steps = a.warmup + a.steps
     cfg = TrainConfig(**{**OFF, **tr}, steps=steps, batch_size=a.batch, lr=2e-4, warmup=1, log_every=1, ckpt_every=10 ** 9, device=str(device))
-    dtype = torch.bfloat16 if cfg.precision == 'bf16' else torch.float32
+    dtype = torch.bfloat16 if resolve_precision(cfg.precision, device) == 'bf16' else torch.float32   # 'auto' as trained
     peak_flops = matmul_peak(dtype, device)                    # before and after training: the better of the two
     stamps = []                                                # (wall, CPU time of this process) after every optimizer step
     from torch.optim.optimizer import register_optimizer_step_post_hook

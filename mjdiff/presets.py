@@ -41,7 +41,7 @@ _GPU = dict(dataset='cifar10_mnist', model_channels=128, channel_mult=(1, 2, 2, 
             attn_resolutions=(16,), dropout=0.1, steps=200_000, batch_size=128, lr=2e-4, warmup=5000, ema_decay=0.9999,
             precision='fp32', ckpt_every=5000, n_joint=1000, n_cond=1000, latent_n=1000)
 _CPU = dict(dataset='cifar10_mnist', model_channels=32, num_blocks=2, steps=1875, batch_size=64, lr=2e-3,
-            precision='bf16', n_joint=300, n_cond=300, n_robust=100, latent_n=300)
+            n_joint=300, n_cond=300, n_robust=100, latent_n=300)
 PRESETS.update({
     'cifar10_mnist_paper_gpu': dict(_GPU, sigma_mode='shared', strategy='replace'),
     'cifar10_mnist_pm_gpu': dict(_GPU, sigma_mode='per_modality', strategy='exact'),

@@ -10,8 +10,8 @@ import numpy as np
 from .diffusion import SIGMA_MODES, LOSS_BALANCES
 
 # %% auto #0
-__all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'TRAIN_RULES', 'check_fields', 'micro_batch', 'TrainConfig',
-           'from_params']
+__all__ = ['POSITIVE', 'NON_NEGATIVE', 'AT_LEAST_1', 'PROBABILITY', 'PRECISIONS', 'TRAIN_RULES', 'check_fields', 'micro_batch',
+           'TrainConfig', 'from_params', 'bf16_native', 'resolve_precision']
 
 # %% ../nbs/06b_train_config.ipynb #c006
 def check_fields(obj, rules: dict):
@@ -43,12 +43,13 @@ def micro_batch(batch_size: int, world: int = 1, grad_accum: int = 1) -> int:
 # %% ../nbs/06b_train_config.ipynb #c006b
 POSITIVE, NON_NEGATIVE, AT_LEAST_1 = (lambda v: v > 0, '> 0'), (lambda v: v >= 0, '≥ 0'), (lambda v: v >= 1, '≥ 1')
 PROBABILITY = (lambda v: 0 <= v <= 1, 'in [0, 1]')
+PRECISIONS = ('auto', 'fp32', 'bf16')
 TRAIN_RULES = dict(steps=NON_NEGATIVE, batch_size=AT_LEAST_1, lr=POSITIVE, warmup=NON_NEGATIVE, lr_decay=NON_NEGATIVE,
                    weight_decay=NON_NEGATIVE, grad_clip=POSITIVE, ema_decay=(lambda v: 0 <= v < 1, 'in [0, 1)'),
                    sigma_mode=SIGMA_MODES,
                    p_shared=PROBABILITY, p_known=PROBABILITY, p_absent=PROBABILITY, p_occlude=PROBABILITY,
                    p_corrupt=PROBABILITY, p_mask=PROBABILITY, loss_balance=LOSS_BALANCES, min_snr=NON_NEGATIVE,
-                   precision=('fp32', 'bf16'), num_workers=NON_NEGATIVE,
+                   precision=PRECISIONS, num_workers=NON_NEGATIVE,
                    grad_accum=AT_LEAST_1, ckpt_every=AT_LEAST_1, milestone_every=NON_NEGATIVE, eval_every=NON_NEGATIVE,
                    max_bad_steps=AT_LEAST_1, log_every=AT_LEAST_1, seed=NON_NEGATIVE,
                    align_weight=NON_NEGATIVE, align_until=NON_NEGATIVE,
@@ -78,7 +79,8 @@ class TrainConfig:
     # 'channels': every channel counts alike (EDM); 'modalities': every modality counts alike
     loss_balance: str = 'channels'
     min_snr: float = 0.0              # γ of a min-SNR-style cap on EDM's loss weight (0: none)
-    precision: str = 'bf16'           # 'bf16' (autocast, CPU and CUDA: 1.6× faster here, same loss) or 'fp32'
+    # 'auto': bf16 autocast where the device computes bf16 natively (1.5× faster, same loss), else fp32; 'bf16'; 'fp32'
+    precision: str = 'auto'
     channels_last: bool = False       # NHWC activations and weights (faster convolutions on CPU and tensor cores)
     compile: bool = False             # torch.compile the network (inductor; needs a C++ compiler on CPU)
     # multi-tensor AdamW: the fused kernel where the device has one (CUDA, CPU), else foreach
@@ -131,3 +133,19 @@ def from_params(cls, params: dict, strict: bool = True):
     unknown = sorted(set(params) - names)
     if strict and unknown: raise ValueError(f"unknown {cls.__name__} parameter(s) {unknown}; known: {sorted(names)}")
     return cls(**{k: v for k, v in params.items() if k in names})
+
+# %% ../nbs/06b_train_config.ipynb #c006pn
+def bf16_native(device) -> bool:
+    "Whether `device` computes bf16 natively: CUDA with bf16, or a CPU that oneDNN runs bf16 on (AVX-512 or AMX)."
+    import torch
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    probe = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
+    return device.type == 'cpu' and probe is not None and bool(probe())
+
+# %% ../nbs/06b_train_config.ipynb #c006pr
+def resolve_precision(precision: str, device, native: bool | None = None) -> str:
+    "`'bf16'` or `'fp32'`: `precision` itself, or for `'auto'` bf16 where `device` computes it natively (`native`, if known)."
+    if precision not in PRECISIONS: raise ValueError(f"parameter precision={precision!r} is not one of {PRECISIONS}")
+    if precision != 'auto': return precision
+    return 'bf16' if (bf16_native(device) if native is None else native) else 'fp32'

@@ -16,7 +16,7 @@ from .networks import n_params, grow_mask_input
 from .alignment import Aligner, EncoderTarget, TeacherTarget, capture
 from .checkpoint import get_device, model_config, _same_model, load_weights, export_weights
 from .steps import _dist, step_corruption, step_loader, step_mask, step_noise, step_occlusion, step_seed, step_xflip
-from .train_config import TrainConfig, micro_batch
+from .train_config import TrainConfig, micro_batch, resolve_precision
 
 # %% auto #0
 __all__ = ['LOG_FIELDS', 'ema_update', 'init_distributed', 'teardown_distributed', 'truncate_log', 'lr_at', 'TrainingDiverged',
@@ -153,7 +153,8 @@ def train(D: Precond, data, cfg: TrainConfig, run_dir: str | Path, resume: bool 
     every `cfg.eval_every` steps (the learning curve). `align_encoder`: the frozen encoder of `cfg.align_modality`
     (representation alignment, `mjdiff.alignment`). Data-parallel when a process group is up (`init_distributed`).
     Holds the run directory's lock. A SIGTERM (one process) ends training after the current step with a checkpoint
-    and a one-line `TrainingStopped`. Returns a summary dict `{step, seconds, params, checkpoint, skipped_steps}`."""
+    and a one-line `TrainingStopped`. Returns a summary dict `{step, seconds, params, precision, checkpoint,
+    skipped_steps}` (`precision` as trained: 'auto' resolved for the device)."""
     rank, world = _dist()
     with run_lock(run_dir) if rank == 0 else contextlib.nullcontext(), _sigterm_flag(world == 1) as stop:
         return _train(D, data, cfg, Path(run_dir), resume=resume, init_from=init_from, progress=progress,
@@ -291,7 +292,8 @@ def _train(D, data, cfg, run_dir, *, resume, init_from, progress, stop_after, ev
     if progress and rank == 0:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, initial=step, desc='train', dynamic_ncols=True)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == 'bf16')
+    precision = resolve_precision(cfg.precision, device)              # 'auto': bf16 only where the device computes it natively
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == 'bf16')
     batches = iter(step_loader(data, cfg, step, rank, world, pin_memory=device.type == 'cuda'))
     call = _Call(net, D.layout)
     done_here = 0
@@ -377,7 +379,7 @@ def _train(D, data, cfg, run_dir, *, resume, init_from, progress, stop_after, ev
             f"training ended at step {step} with non-finite weights or steps ({skipped} skipped); the last good "
             f"checkpoint {ck_path} (step {saved}) is kept")
     return {'step': step, 'seconds': elapsed() - elapsed0, 'total_seconds': elapsed(), 'cpu_seconds': cpu_seconds(),
-            'params': n_params(D),
+            'params': n_params(D), 'precision': precision,
             'checkpoint': str(ck_path), 'skipped_steps': skipped}
 
 # %% ../nbs/06_training.ipynb #c020j

@@ -19,6 +19,8 @@ def test_all_stages_write_their_outputs(tiny_run):
     assert set(m['conditional_coherence']) == pairs
     assert all(0.0 <= v <= 1.0 for v in m['conditional_coherence'].values())
     assert m['train']['steps'] == 4
+    from mjdiff.train_config import resolve_precision                       # the preset's 'auto', as trained on this CPU
+    assert m['train']['precision'] == resolve_precision('auto', 'cpu') and m['train']['precision'] in ('bf16', 'fp32')
     html = (out / 'report.html').read_text()
     assert 'Joint coherence' in html and html.count('data:image/png;base64') >= 5
     figs = {p.stem for p in (out / 'figures').glob('*.png')}
