@@ -136,16 +136,17 @@ def from_params(cls, params: dict, strict: bool = True):
 
 # %% ../nbs/06b_train_config.ipynb #c006pn
 def bf16_native(device) -> bool:
-    "Whether `device` computes bf16 natively: CUDA with bf16, or a CPU that oneDNN runs bf16 on (AVX-512 or AMX)."
+    "Whether `device` computes bf16 natively: a GPU with bf16 units (Ampere on), a CPU oneDNN runs bf16 on (AVX-512, AMX)."
     import torch
     device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == 'cuda':
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
     probe = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
     return device.type == 'cpu' and probe is not None and bool(probe())
 
 # %% ../nbs/06b_train_config.ipynb #c006pr
 def resolve_precision(precision: str, device, native: bool | None = None) -> str:
-    "`'bf16'` or `'fp32'`: `precision` itself, or for `'auto'` bf16 where `device` computes it natively (`native`, if known)."
+    "`'bf16'` or `'fp32'`: `precision` as asked, or for `'auto'` bf16 where `device` computes it natively (`native`: known)."
     if precision not in PRECISIONS: raise ValueError(f"parameter precision={precision!r} is not one of {PRECISIONS}")
     if precision != 'auto': return precision
     return 'bf16' if (bf16_native(device) if native is None else native) else 'fp32'
