@@ -100,7 +100,7 @@ def main():
         class Stop(Exception): pass
         def timer(step, ema, stats):
             if time.time() - t0 > budget: raise Stop(stats)
-        try: train(D, data, TrainConfig(**{**tc.__dict__, 'eval_every': 20}), out / f'speed_{prec}', progress=False, evaluate=timer)
+        try: train(D, data, TrainConfig(**{**tc.__dict__, 'eval_every': 4 if a.quick else 20}), out / f'speed_{prec}', progress=False, evaluate=timer)
         except Stop as e: stats = e.args[0]
         ips = stats['images'] / max(stats['seconds'], 1e-9)
         mem = torch.cuda.max_memory_allocated(dev) / 2 ** 30 if dev.type == 'cuda' else float('nan')

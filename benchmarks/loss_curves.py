@@ -7,7 +7,7 @@ same seed, so they see the same batches, σ and ε; only the arithmetic of the f
 
 - the training loss curve of each run (`train_log.csv`, plotted together, smoothed) — `curves.png`;
 - the mean training loss over the last 20 % of steps;
-- a held-out loss: the EDM loss of each run's EMA weights, evaluated in fp32 on the demo `heldout` split with one
+- a held-out loss: the EDM loss of each run's EMA weights, evaluated in fp32 on the demo `heldout` split (its first `--n_heldout`) with one
   fixed draw of σ (per-modality mode) and ε per example (`--eval_repeats` draws), identical for both runs.
   The same for the raw (non-EMA) weights. This is the number that says whether bf16 training regressed: it removes the bf16 forward from the evaluation.
 
@@ -39,6 +39,7 @@ def main(argv=None):
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0: leave the default)')
     ap.add_argument('--eval_repeats', type=int, default=4)
+    ap.add_argument('--n_heldout', type=int, default=0, help='held-out examples of the loss (0: all)')
     ap.add_argument('--out', default='outputs/bench_loss_curves')
     a = ap.parse_args(argv)
     import numpy as np, torch
@@ -51,7 +52,7 @@ def main(argv=None):
     from mjdiff.checkpoint import build_model, load_model
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     data = demo_dataset('train', seed=a.seed); rows = []
-    held = demo_dataset('heldout', seed=a.seed); x_held, _ = held.get_batch(list(range(len(held))))
+    held = demo_dataset('heldout', seed=a.seed); x_held, _ = held.get_batch(list(range(a.n_heldout or len(held))))
     fig, ax = plt.subplots(figsize=(7, 4))
     for prec in ('fp32', 'bf16'):
         torch.manual_seed(a.seed)

@@ -10,7 +10,7 @@ def run(*args):
     return r
 
 def test_loss_curves(tmp_path):
-    r = run('benchmarks/loss_curves.py', '--steps', '12', '--batch', '4', '--eval_repeats', '1', '--out', str(tmp_path))
+    r = run('benchmarks/loss_curves.py', '--steps', '4', '--batch', '4', '--eval_repeats', '1', '--n_heldout', '64', '--out', str(tmp_path))
     rows = list(csv.DictReader(open(tmp_path / 'loss_curves.csv')))
     assert [x['precision'] for x in rows] == ['fp32', 'bf16']
     for x in rows: assert all(math.isfinite(float(x[k])) and float(x[k]) > 0 for k in ('train_loss_last20pct', 'heldout_loss_ema', 'heldout_loss_raw'))
