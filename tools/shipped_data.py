@@ -15,6 +15,8 @@ Usage: python tools/shipped_data.py EVAL_DIR --train-run RUN_DIR --run TEXT --wa
   --train-run  the training run the weights were exported from (its run_config.json names the alignment encoder)
   --run        how that run was made (the commands), in words
   --wall-time  the reproduction's wall time in seconds (as measured around `make reproduce`, installation included)
+  --what, --wall-time-includes   for the evaluation of other weights than the shipped (`--weights`, `--out`): what the
+               file records, and what its wall time includes
 """
 from __future__ import annotations
 import argparse, datetime, json, sys
@@ -91,18 +93,20 @@ def main(argv=None):
     ap.add_argument('--weights', type=Path, default=ROOT / 'mjdiff' / 'assets' / 'cifar10_mnist.pt')
     ap.add_argument('--command', default='make reproduce PRESET=cifar10_mnist_pm_cpu')
     ap.add_argument('--out', type=Path, default=DATA / 'cifar_shipped.json')
+    ap.add_argument('--what', default=None, help="what the file records (default: the shipped weights' evaluation)")
+    ap.add_argument('--wall-time-includes', default='installation on a fresh clone')
     a = ap.parse_args(argv)
     for p in (a.eval_dir / 'metrics.json', a.weights, a.train_run / 'run_config.json'):
         if not p.is_file(): sys.exit(f"shipped_data: {p}: no such file")
     body = shipped(a.eval_dir, a.weights.resolve(), a.train_run)
     body['weights']['run'] = a.run
-    out = {'what': "The shipped CIFAR-10 x MNIST weights (mjdiff/assets/cifar10_mnist.pt) fine-tuned for "
+    out = {'what': a.what or "The shipped CIFAR-10 x MNIST weights (mjdiff/assets/cifar10_mnist.pt) fine-tuned for "
                    f"{body['finetune']['steps']} steps and evaluated; the generated photos scored by the evaluation "
                    "classifier and by the judge (mjdiff.judge)",
            'command': a.command, 'machine': a.machine, 'date': datetime.date.today().isoformat(),
            'source': f"written by tools/shipped_data.py from {a.eval_dir}/metrics.json, run_config.json and the "
                      "weights' recorded state (the run directories are outside the repository)",
-           'wall_time_s': a.wall_time, 'wall_time_includes': 'installation on a fresh clone', **body}
+           'wall_time_s': a.wall_time, 'wall_time_includes': a.wall_time_includes, **body}
     text = dumps(out, digits={'rows': 3})        # coherence to the digits the evaluation prints: what README shows
     a.out.write_text(text, encoding='utf-8')
     out = json.loads(text)
