@@ -15,8 +15,7 @@ def test_cifar10_mnist_stages_on_real_data(tmp_path, decode_cache):
     "The shipped CIFAR-10 × MNIST weights fine-tune a few steps on the real files (preset cifar10_mnist_pm_cpu, tiny counts), then the cross-modal stage writes every metric key."
     from mjdiff.checkpoint import load_model, pretrained_path
     out, tiny = tmp_path / 'real', dict(steps=2, lr_decay=2, batch_size=16, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
-                                        robust_noise='(0.0, 0.5)', robust_occlusion='(0.5,)', robust_typos='(2,)', cache_dir=decode_cache,
-                                        robust_strategies="('exact', 'calibrated')", calib_sigmas='(0.0, 0.5)')
+                                        robust_noise='(0.0, 0.5)', robust_occlusion='(0.5,)', robust_typos='(2,)', cache_dir=decode_cache)
     r = run_cli('reproduce', '--preset', 'cifar10_mnist_pm_cpu', '--out', str(out), '--stages', 'train,cross_modal',
                 *[a for k, v in tiny.items() for a in ('--param', f'{k}={v}')])
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
