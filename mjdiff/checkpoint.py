@@ -97,12 +97,13 @@ def load_model(path: str | Path, ema: bool = True, device='cpu') -> Precond:
 # %% ../nbs/05b_checkpoint.ipynb #c008h
 def export_weights(ck: dict) -> dict:
     """What sampling needs of a training checkpoint: the EMA weights (as both `model` and `ema`), its config and step,
-    and
     the running totals (training and CPU seconds, skipped steps, images) so a lost run can go on from it (see
-    `train`)."""
+    `train`), and `warm_from`, the step where its schedule's LR warm-up began (not 0 when the run went on from
+    exported weights), so the weights say how they were trained."""
     if ck.get('ema') is None or 'step' not in ck:
         raise CheckpointError("the checkpoint has no EMA weights or step to export")
-    totals = {k: v for k, v in ck.get('state', {}).items() if k in ('elapsed', 'cpu_seconds', 'skipped', 'images')}
+    totals = {k: v for k, v in ck.get('state', {}).items() if k in ('elapsed', 'cpu_seconds', 'skipped', 'images',
+                                                                     'warm_from')}
     return {'step': ck['step'], 'model': ck['ema'], 'ema': ck['ema'], 'config': ck['config'], 'state': totals}
 
 # %% ../nbs/05b_checkpoint.ipynb #c008i

@@ -262,6 +262,7 @@ def test_shipped_data_is_read_from_the_run_and_the_weights(tmp_path):
     ck = torch.load(pretrained_path('cifar10_mnist'), weights_only=True, map_location='cpu')
     ck['config']['train'] = {k: v for k, v in ck['config']['train'].items() if not k.startswith('align_')}
     ck['step'], ck['config']['train']['steps'] = 900, 1000                           # exported before the run's end
+    ck['state']['warm_from'] = 600                            # went on from exported weights at step 600
     torch.save(ck, w := tmp_path / 'unaligned.pt')
     out = shipped_data.main([str(ev), '--train-run', str(tr), '--run', 'r', '--wall-time', '61', '--machine', 'm',
                              '--weights', str(w), '--out', str(tmp_path / 's.json')])
@@ -270,6 +271,7 @@ def test_shipped_data_is_read_from_the_run_and_the_weights(tmp_path):
     assert out['weights']['steps'] == 900 and out['weights']['encoder'] is None and out['weights']['alignment'] is None
     decay = ck['config']['train']['lr_decay']
     assert (out['weights']['constant_lr_steps'], out['weights']['lr_decay_steps']) == (1000 - decay, decay)
+    assert (out['weights']['warm_from'], out['weights']['warmup_steps']) == (600, ck['config']['train']['warmup'])
     assert out['weights']['cpu_hours'] == round(ck['state']['cpu_seconds'] / 3600, 2)
     assert out['finetune'] == {'steps': 100, 'lr': 1e-4} and out['robustness_auc'] == {'noise/calibrated': 0.3}
     assert out['latent']['linear_probe']['bottleneck:photo'] == 0.4467 and out['frechet_distance']['joint'] == fd

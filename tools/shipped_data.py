@@ -50,6 +50,8 @@ def weights_record(path: Path, train_run: Path) -> dict:
             'pairs': st.get('images', step * t['batch_size']), 'steps': step, 'batch_size': t['batch_size'],
             # the schedule is of the run's configured steps (lr_at), which an export before its end has not finished
             'schedule_steps': t['steps'], 'constant_lr_steps': t['steps'] - decay, 'lr_decay_steps': decay, 'lr': t['lr'],
+            # where the last LR warm-up began: not 0 when training went on from exported weights (a new optimizer)
+            'warm_from': st.get('warm_from', 0), 'warmup_steps': t['warmup'],
             'alignment': align if align.get('align_modality') else None,
             'params_M': round(sum(v.numel() for v in ck['ema'].values()) / 1e6, 1),
             'cpu_hours_training': round(train_h, 2), 'encoder': enc,
