@@ -60,24 +60,28 @@ def test_checkpoint_coherence(tmp_path):
         assert abs(res['mean_conditional'] - sum(pairs.values()) / 6) < 2e-3
     cached = {f: f.stat().st_mtime_ns for f in tmp_path.rglob('*.pt')}
     assert cached                                                         # the evaluation classifiers were cached
+    # --also: the same samples scored by other classifiers too — a copy of these (the same scores) and a copy whose
+    # heads name the next class (other scores)
+    import shutil, torch
+    same, other = tmp_path / 'same', tmp_path / 'other'
+    for d in (same, other): shutil.copytree(tmp_path / 'classifiers', d / 'classifiers')
+    for f in (other / 'classifiers').glob('*.pt'):
+        sd = torch.load(f, weights_only=True)
+        sd['head.weight'], sd['head.bias'] = sd['head.weight'].roll(1, 0), sd['head.bias'].roll(1, 0)
+        torch.save(sd, f)
     r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--joint-w', '2',
-            '--strategy', 'guidance', '--w', '0,2', '--clf-epochs', '1', '--cache', str(tmp_path), '--sample-seed', '1')
-    other = [json.loads(l) for l in r.stdout.strip().splitlines()]
-    assert {f: f.stat().st_mtime_ns for f in tmp_path.rglob('*.pt')} == cached   # the same classifiers, not retrained
-    strip = lambda d: {k: v for k, v in d.items() if k not in ('seconds', 'checkpoint')}
-    assert [strip(d) for d in other] != [strip(d) for d in (joint, *sweep)]        # other conditions and samples
-    # the same samples scored by another training of the classifiers too (--also): a line each, the first as before
-    run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '0', '--n-joint', '0', '--clf-epochs', '1',
-        '--cache', str(tmp_path / 'b'), '--seed', '1')                             # trains the other set, samples nothing
-    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--joint-w', '2',
-            '--strategy', 'guidance', '--w', '2', '--clf-epochs', '1', '--cache', str(tmp_path), '--also', str(tmp_path / 'b'))
-    both = [json.loads(l) for l in r.stdout.strip().splitlines()]
-    assert [d['judged_by'] for d in both] == [str(tmp_path), str(tmp_path / 'b')] * 2
-    drop = lambda d: {k: v for k, v in strip(d).items() if k != 'judged_by'}
-    assert [drop(both[0]), drop(both[2])] == [strip(joint), strip(sweep[1])]          # the same samples, the same scores
-    assert drop(both[1]) != drop(both[0]) or drop(both[3]) != drop(both[2])         # another classifier, other scores
-    bad = subprocess.run([PY, 'benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--cache', str(tmp_path), '--judge',
-                          '--clf-epochs', '1', '--n', '0', '--n-joint', '0'], capture_output=True, text=True, cwd=ROOT, timeout=300)
+            '--strategy', 'guidance', '--w', '0,2', '--clf-epochs', '1', '--cache', str(tmp_path), '--sample-seed', '1',
+            '--also', f'{same},{other}')
+    lines = [json.loads(l) for l in r.stdout.strip().splitlines()]
+    assert {f: f.stat().st_mtime_ns for f in cached} == cached                    # the same classifiers, not retrained
+    assert [d['judged_by'] for d in lines] == [str(tmp_path), str(same), str(other)] * 3
+    strip = lambda d: {k: v for k, v in d.items() if k not in ('seconds', 'checkpoint', 'judged_by')}
+    ours, copy, rolled = lines[0::3], lines[1::3], lines[2::3]
+    assert [strip(d) for d in copy] == [strip(d) for d in ours]                     # the same samples, the same scores
+    assert [strip(d) for d in rolled] != [strip(d) for d in ours]                   # other classifiers, other scores
+    assert [strip(d) for d in ours] != [strip(d) for d in (joint, *sweep)]          # other conditions and samples
+    bad = subprocess.run([PY, 'benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--judge'], capture_output=True,
+                         text=True, cwd=ROOT, timeout=300)
     assert bad.returncode == 2 and 'no judge is shipped' in bad.stderr
 
 def test_joint_guidance(tiny_run, tmp_path):
