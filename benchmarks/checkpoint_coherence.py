@@ -42,13 +42,14 @@ def main(argv=None):
     for d in also:
         if not (d / 'classifiers').is_dir(): ap.error(f"--also {d}: no classifiers/ folder of evaluation classifiers in it")
     cfg, t0 = resolve_config(a.preset), time.time()
-    if a.judge and run_judges(cfg, {}) is None: ap.error(f"--judge: no judge is shipped for the data of preset {a.preset!r}")
+    judge = run_judges(cfg, {}) if a.judge else None                 # {'photo': the judge}, loaded once
+    if a.judge and judge is None: ap.error(f"--judge: no judge is shipped for the data of preset {a.preset!r}")
     D = load_model(a.ckpt)
     layout, train = run_sets(cfg, 'train'); _, held = run_sets(cfg, 'heldout'); maps = run_class_maps(cfg, layout)
     cache = Path(a.cache or f'outputs/checkpoint_coherence/{a.preset}')
     clfs, _ = train_or_load_classifiers(train, held, cache, epochs=a.clf_epochs or cfg.clf_epochs, seed=a.seed, verbose=False)
     judges = {str(cache): clfs, **{str(d): {m: load_classifier(d / 'classifiers' / f'{m}.pt') for m in layout.names} for d in also}}
-    if a.judge: judges['judge'] = run_judges(cfg, clfs)
+    if judge: judges['judge'] = {**clfs, **judge}
     n_joint = 3 * a.n if a.n_joint is None else a.n_joint
     s = a.seed if a.sample_seed is None else a.sample_seed
     def report(by, **res):
