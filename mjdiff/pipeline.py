@@ -15,8 +15,8 @@ from .report import merge_metrics
 from .stages import EVAL_SETTINGS, STAGES, check_run_inputs, shipped_name
 
 # %% auto #0
-__all__ = ['FREE_PARAMS', 'notebooks_dir', 'StageFailed', 'stderr_to', 'run_stage', 'changed_params', 'check_run_params',
-           'record_run', 'forward_sigterm', 'reproduce']
+__all__ = ['KERNEL_TRIES', 'FREE_PARAMS', 'notebooks_dir', 'StageFailed', 'stderr_to', 'run_stage', 'changed_params',
+           'check_run_params', 'record_run', 'forward_sigterm', 'reproduce']
 
 # %% ../nbs/09d_pipeline.ipynb #c019
 def notebooks_dir() -> Path:
@@ -45,32 +45,55 @@ def stderr_to(path: str | Path):
         sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
         if path.exists() and not path.stat().st_size: path.unlink()
 
+# %% ../nbs/09d_pipeline.ipynb #c019c0
+KERNEL_TRIES = 3        # kernels that die or hang before their first cell: started again, up to this many times in all
+
+def _started(nb_path: Path) -> bool:
+    "Whether any cell of papermill's executed copy `nb_path` began to run (papermill stamps `start_time` on each)."
+    try: cells = json.loads(Path(nb_path).read_text()).get('cells', [])
+    except (OSError, ValueError): return False
+    return any(c.get('metadata', {}).get('papermill', {}).get('start_time') for c in cells)
+
 # %% ../nbs/09d_pipeline.ipynb #c019c
-def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_output: bool = False) -> Path:
-    "Execute one experiment notebook with papermill; its executed copy goes to `run_dir/<stage>.ipynb`."
+def run_stage(stage: str, run_dir: Path, preset: str, overrides: dict, log_output: bool = False,
+              stop: dict | None = None) -> Path:
+    """Execute one experiment notebook with papermill; its executed copy goes to `run_dir/<stage>.ipynb`. A kernel
+    that dies or hangs before its first cell runs (two kernels starting at once can draw the same port) is started
+    again, up to `KERNEL_TRIES` in all — unless `stop['signal']` says a signal ended it."""
     import logging, papermill as pm
     src, out = notebooks_dir() / f'{stage}.ipynb', run_dir / f'{stage}.ipynb'
     log, level = logging.getLogger('papermill'), logging.getLogger('papermill').level
     if not log_output: log.setLevel(logging.CRITICAL)         # the failure is reported below, in one line
     try:
-        # the kernel's C-level chatter
-        with (contextlib.nullcontext() if log_output else stderr_to(run_dir / f'{stage}.stderr.log')):
-            pm.execute_notebook(str(src), str(out), parameters=dict(run_dir=str(run_dir), preset=preset,
-                                                                    overrides=overrides),
-                                cwd=str(run_dir), progress_bar=False, log_output=log_output, kernel_name='python3',
-                                # no kernel chatter on stderr (start-up; the interrupt at shutdown after a failed cell)
-                                extra_arguments=['--IPKernelApp.log_level=CRITICAL'])
-    except pm.PapermillExecutionError as e:
-        raise StageFailed(
-            f"stage {stage!r} failed: {e.ename}: {str(e.evalue).splitlines()[0] if e.evalue else ''} (executed "
-            f"notebook: {out})") from None
-    except RuntimeError as e:                                 # nbclient's DeadKernelError, a kernel that never started
-        first = (str(e).strip().splitlines() or [''])[0][:200]
-        raise StageFailed(
-            f"stage {stage!r} failed: its kernel died ({type(e).__name__}: {first}); out of memory or killed? "
-            f"(executed notebook: {out})") from None
+        for attempt in range(1, KERNEL_TRIES + 1):
+            try:
+                # the kernel's C-level chatter
+                with (contextlib.nullcontext() if log_output else stderr_to(run_dir / f'{stage}.stderr.log')):
+                    pm.execute_notebook(str(src), str(out), parameters=dict(run_dir=str(run_dir), preset=preset,
+                                                                            overrides=overrides),
+                                        cwd=str(run_dir), progress_bar=False, log_output=log_output,
+                                        kernel_name='python3',
+                                        # no kernel chatter on stderr (start-up; the interrupt after a failed cell)
+                                        extra_arguments=['--IPKernelApp.log_level=CRITICAL'])
+                return out
+            except pm.PapermillExecutionError as e:
+                raise StageFailed(
+                    f"stage {stage!r} failed: {e.ename}: {str(e.evalue).splitlines()[0] if e.evalue else ''} "
+                    f"(executed notebook: {out})") from None
+            except RuntimeError as e:                         # nbclient's DeadKernelError, a kernel that never started
+                first = (str(e).strip().splitlines() or [''])[0][:200]
+                if _started(out):
+                    raise StageFailed(
+                        f"stage {stage!r} failed: its kernel died ({type(e).__name__}: {first}); out of memory or "
+                        f"killed? (executed notebook: {out})") from None
+                if attempt == KERNEL_TRIES or (stop or {}).get('signal'):
+                    raise StageFailed(
+                        f"stage {stage!r} failed: its kernel never started ({attempt} tries; last: {first})"
+                        + ('' if log_output else f"; see {run_dir / (stage + '.stderr.log')}")) from None
+                print(f"[mjdiff] {stage}: its kernel never started ({first}); starting another ({attempt + 1} of "
+                      f"{KERNEL_TRIES})", flush=True)
+                time.sleep(attempt)
     finally: log.setLevel(level)
-    return out
 
 # %% ../nbs/09d_pipeline.ipynb #c019d
 FREE_PARAMS = ('steps', 'init_from', 'data_root', 'cache_dir', 'nproc', 'device', 'num_workers', 'channels_last',
@@ -179,7 +202,7 @@ def reproduce(preset: str = 'demo', out: str | Path | None = None, overrides: di
         with forward_sigterm() as term:
             for s in stages:
                 t0 = time.time(); print(f"[mjdiff] {s} ...", flush=True)
-                try: run_stage(s, run_dir, preset, typed, log_output)
+                try: run_stage(s, run_dir, preset, typed, log_output, term)
                 except StageFailed as e:
                     if term['signal']: raise TrainingStopped(f"stopped by SIGTERM in stage {s!r}: {e}") from None
                     raise

@@ -108,10 +108,14 @@ def test_sigterm_stops_a_study_with_checkpoints(parallel, tmp_path):
             '--parallel', str(parallel), '--param', 'log_every=1', '--arm', 'a', '--arm', 'b:lr=0.001', '--arm', 'c:lr=0.002']
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, 'MPLBACKEND': 'Agg', 'OMP_NUM_THREADS': '1'})
     logs, t0 = [out / a / 'train_log.csv' for a in started], time.time()
-    while not all(f.exists() and len(f.read_text().splitlines()) > 3 for f in logs) and time.time() - t0 < 300: time.sleep(0.2)
+    while not all(f.exists() and len(f.read_text().splitlines()) > 3 for f in logs) and time.time() - t0 < 600 and p.poll() is None:
+        time.sleep(0.2)
+    arm_logs = lambda: ''.join(f'\n--- {f.name}: ' + f.read_text()[-1500:] for f in sorted(out.glob('*.log')))   # what each arm said
+    assert p.poll() is None, f'the study ended before it was stopped: {p.communicate()}' + arm_logs()
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=300)
-    assert p.returncode == 128 + signal.SIGTERM and len(err.strip().splitlines()) == 1 and 'study stopped by SIGTERM' in err, err[-2000:]
+    assert p.returncode == 128 + signal.SIGTERM and len(err.strip().splitlines()) == 1 and 'study stopped by SIGTERM' in err, err[-2000:] + arm_logs()
+    assert all((out / a / 'checkpoints' / 'last.pt').exists() for a in started), arm_logs()
     steps = {a: load_checkpoint(out / a / 'checkpoints' / 'last.pt')['step'] for a in started}
     assert all(s > 2 for s in steps.values()) and not (out / 'c').exists() and (parallel == 2 or not (out / 'b').exists()), steps
     assert {r.split('|')[1].strip() for r in (out / 'study.md').read_text().splitlines()[2:]} == set(started)   # the table has what they reached
