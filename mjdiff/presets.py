@@ -35,7 +35,7 @@ PRESETS: dict[str, dict] = {
                  steps=4, batch_size=16, warmup=1, sample_steps=3, n_joint=20, n_cond=10, clf_epochs=1, n_robust=8,
                  latent_n=20, latent_steps=3, ckpt_every=2,
                  curve_pairs=10, curve_probe=20, curve_cond=4, curve_joint=4, curve_steps=2,
-                 robust_noise=(0.0, 0.5), robust_occlusion=(0.5,), robust_typos=(2,)),
+                 robust_noise=(0.0, 0.5), robust_occlusion=(0.5,), robust_typos=(2,), robust_steps=2),
 }
 _GPU = dict(dataset='cifar10_mnist', model_channels=128, channel_mult=(1, 2, 2, 2), num_blocks=2,
             attn_resolutions=(16,), dropout=0.1, steps=200_000, batch_size=128, lr=2e-4, warmup=5000, ema_decay=0.9999,

@@ -39,12 +39,6 @@ def tiny_run(tmp_path_factory):
                                     (built / 'stderr.txt').read_text())
     return out, r
 
-@pytest.fixture(scope='session')
-def decode_cache(tmp_path_factory):
-    """One temporary cache of decoded CIFAR-10 for every real-data test of the session and all its workers (decoded once,
-    memory-mapped after; the cache files are written atomically)."""
-    return built_once(tmp_path_factory, 'decode-cache', lambda folder: folder.mkdir())
-
 def run_main(*args, cwd=None):
     "`mjdiff ARGS` in this process (no interpreter start-up: for commands that fail or finish before any stage runs)."
     import contextlib, io

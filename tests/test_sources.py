@@ -1,7 +1,7 @@
 """Real-data tests of `mjdiff.sources` on the shared CIFAR-10 JPEGs and MNIST t10k files (read in place, never copied).
 
 Skipped when the data root (`$MJDIFF_DATA`, else `../shared/data` from the cwd or the repo root) is absent.
-Decoded CIFAR-10 goes into the session's temporary cache (`decode_cache`), shared with the pipeline's real-data test.
+Decoded CIFAR-10 goes into the module's temporary cache (decoded once, memory-mapped after).
 """
 import time
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(ROOT is None, reason=f"shared real data (../shar
 
 
 @pytest.fixture(scope='module')
-def cache(decode_cache): return decode_cache
+def cache(tmp_path_factory): return tmp_path_factory.mktemp('decode-cache')
 
 @pytest.fixture(scope='module')
 def heldout(cache):
