@@ -31,6 +31,10 @@ def probe(ftr, ytr, fte, yte) -> float:
     cv = [np.mean([linear_probe(ftr[a], ytr[a], ftr[b], ytr[b], C=C) for a, b in folds]) for C in CS]
     return linear_probe(ftr, ytr, fte, yte, C=CS[int(np.argmax(cv))])
 
+def spatial_mean(maps, channels: int):
+    "The spatial mean `[B, F]` of flattened bottleneck maps `[B, F·h·w]` (what `bottleneck_features(pool=True)` gives)."
+    return maps.reshape(len(maps), channels, -1).mean(-1)
+
 def inputs(D, images, level: float, seed: int, masked: bool):
     "The network's input `(x, sigma, known)` with the digit known, occluded at `level`, the rest at σ_max; and the occluded digits."
     lay, x = D.layout, to_float(images)
@@ -65,17 +69,18 @@ def main(argv=None):
     n = min(a.n or len(tr), len(tr))
     ytr, yte = np.asarray(tr.labels[:n]), np.asarray(te.labels)
     s_tr, s_te = 4 * a.seed + 1, 4 * a.seed + 3                               # squares and noise: four distinct streams
+    F = bottleneck_features(D, *inputs(D, tr.images[:1], 0., 0, False)[:2]).shape[1]   # channels of the bottleneck
     rows = []
     for level in a.levels:
         row = dict(level=level)
         for masked in ((False, True) if D.pixel_known else (False,)):
             (xa, sa, ka, pa), (xb, sb, kb, pb) = inputs(D, tr.images[:n], level, s_tr, masked), inputs(D, te.images, level, s_te, masked)
-            feat = lambda x, s, k, pool: bottleneck_features(D, x, s, known=k, pool=pool)
-            if masked: row['bottleneck_masked'] = probe(feat(xa, sa, ka, False), ytr, feat(xb, sb, kb, False), yte)
+            fa, fb = bottleneck_features(D, xa, sa, known=ka, pool=False), bottleneck_features(D, xb, sb, known=kb, pool=False)
+            if masked: row['bottleneck_masked'] = probe(fa, ytr, fb, yte)
             else:
                 row['pixels'] = probe(pa.flatten(1), ytr, pb.flatten(1), yte)
-                row['bottleneck'] = probe(feat(xa, sa, ka, False), ytr, feat(xb, sb, kb, False), yte)
-                row['bottleneck_mean'] = probe(feat(xa, sa, ka, True), ytr, feat(xb, sb, kb, True), yte)
+                row['bottleneck'] = probe(fa, ytr, fb, yte)
+                row['bottleneck_mean'] = probe(spatial_mean(fa, F), ytr, spatial_mean(fb, F), yte)
         rows.append(row); print(' '.join(f'{k} {v:.3f}' for k, v in row.items()), flush=True)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     keys = list(rows[0])

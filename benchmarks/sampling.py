@@ -1,6 +1,6 @@
 """Sampling benchmark: sampler × strategy × steps → NFE, conditional coherence, Fréchet distance, seconds/sample.
 
-    python benchmarks/sampling.py --run outputs/demo [--n 100] [--quick] [--out outputs/demo/bench_sampling] [--resume]
+    python benchmarks/sampling.py --run outputs/demo [--n 100] [--quick] [--steps 5,10,18] [--out outputs/demo/bench_sampling] [--resume]
 
 NFE is network evaluations per sample (`CountingDenoiser.images / samples`: classifier-free guidance's two
 evaluations per step, batched into one call, count as two). Uses the run's checkpoint, its configuration (`run_config.json`) and its cached evaluation classifiers. Conditions
@@ -33,9 +33,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--run', required=True); ap.add_argument('--n', type=int, default=100)
     ap.add_argument('--quick', action='store_true', help='fewer combinations, no 1000-step reference')
+    ap.add_argument('--steps', default='5,10,18', help='step counts of euler, heun and dpmpp_2m, comma-separated (the SDE samplers: 10 and 20)')
     ap.add_argument('--out', default=None); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--resume', action='store_true', help='keep the rows already in <out>/rows.csv (same checkpoint, --n and --seed)')
     a = ap.parse_args(argv)
+    try: ode_steps = [int(v) for v in a.steps.split(',')]
+    except ValueError: ap.error(f"--steps {a.steps!r}: comma-separated step counts, e.g. 5,10,18")
+    if not ode_steps or min(ode_steps) < 1: ap.error(f"--steps {a.steps!r}: every step count must be at least 1")
     run = Path(a.run); out = Path(a.out or run / 'bench_sampling'); out.mkdir(parents=True, exist_ok=True)
     rc = json.loads((run / 'run_config.json').read_text())
     cfg = RunConfig(**{k: v for k, v in rc.items() if k in RunConfig.__dataclass_fields__})
@@ -51,7 +55,7 @@ def main(argv=None):
     strategies = ['replace', 'repaint', 'exact', 'guidance'] if not a.quick else ['replace', 'exact']
     for s in samplers:
         for st in strategies:
-            for steps in ([5, 10, 18] if s in ('euler', 'heun', 'dpmpp_2m') else [10, 20]):
+            for steps in (ode_steps if s in ('euler', 'heun', 'dpmpp_2m') else [10, 20]):
                 combos.append((s, st, steps, 'karras'))
     FIELDS = ['sampler', 'strategy', 'steps', 'schedule', 'nfe', 'coherence', 'fd', 's_per_sample', 'n', 'seed', 'checkpoint']
     log, done = out / 'rows.csv', {}

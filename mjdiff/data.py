@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
 import numpy as np
 import torch
@@ -138,16 +139,19 @@ def demo_layout() -> Layout:
 
 # %% ../nbs/01_data.ipynb #c010b
 def make_digits(split: str = 'train', train_frac: float = 0.8) -> ImageSet:
-    "scikit-learn's 8×8 handwritten digits as 32×32 uint8 (28×28 resized, padded by 2)."
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    x = torch.tensor(d.images, dtype=torch.float32)[:, None] / 16.0                # [N,1,8,8] in [0,1]
+    """scikit-learn's 8×8 handwritten digits as 32×32 uint8 (28×28 resized, padded by 2): its file `digits.csv.gz`
+    (`load_digits`'s), read without importing `sklearn.datasets` (seconds of start-up in every stage)."""
+    import gzip, importlib.util
+    with gzip.open(Path(importlib.util.find_spec('sklearn').origin).parent / 'datasets' / 'data' / 'digits.csv.gz', 'rt') as f:
+        d = np.loadtxt(f, delimiter=',')                                           # 64 pixels in 0..16, then the class
+    images, target = d[:, :-1].reshape(-1, 8, 8), d[:, -1].astype(int)
+    x = torch.tensor(images, dtype=torch.float32)[:, None] / 16.0                  # [N,1,8,8] in [0,1]
     x = torch.nn.functional.interpolate(x, size=28, mode='bilinear', align_corners=False)
     x = torch.nn.functional.pad(x, (2, 2, 2, 2))
     imgs = (x.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     n_train = int(round(train_frac * len(imgs)))
     sl = slice(0, n_train) if split == 'train' else slice(n_train, None)
-    return ImageSet(imgs[sl], d.target[sl], DEMO_CLASSES, 'digit')
+    return ImageSet(imgs[sl], target[sl], DEMO_CLASSES, 'digit')
 
 # %% ../nbs/01_data.ipynb #c011
 def render_word(word: str, rng: np.random.Generator, size: int = 32, y_jitter: int = 4) -> np.ndarray:

@@ -19,38 +19,38 @@ def test_loss_curves(tmp_path):
 
 def test_sampling_quick(tiny_run, tmp_path):
     out, _ = tiny_run
-    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '10', '--out', str(tmp_path))
+    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--steps', '2,3,4', '--n', '10', '--out', str(tmp_path))
     rows = list(csv.DictReader(open(tmp_path / 'sampling.csv')))
     assert {(x['sampler'], x['strategy']) for x in rows} == {(s, t) for s in ('heun', 'dpmpp_2m') for t in ('replace', 'exact')}
     for x in rows:
         assert 0 <= float(x['coherence']) <= 1 and float(x['fd']) >= 0 and float(x['s_per_sample']) > 0
     heun = sorted((int(x['steps']), float(x['nfe'])) for x in rows if x['sampler'] == 'heun' and x['strategy'] == 'exact')
-    assert [n for _, n in heun] == [2 * s - 1 for s, _ in heun]          # Heun: 2 evaluations per step, Euler on the last
+    assert [s for s, _ in heun] == [2, 3, 4] and [n for _, n in heun] == [2 * s - 1 for s, _ in heun]   # Heun: 2 evaluations per step, Euler on the last
     assert (tmp_path / 'coherence_vs_nfe.png').is_file() and '| sampler |' in r.stdout
 
 def test_sampling_resume(tiny_run, tmp_path):
     "A cut benchmark resumes: rows already in rows.csv are kept, only the missing ones are measured."
     out, _ = tiny_run
-    run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '6', '--out', str(tmp_path))
+    run('benchmarks/sampling.py', '--run', str(out), '--quick', '--steps', '2,3,4', '--n', '6', '--out', str(tmp_path))
     lines = open(tmp_path / 'rows.csv').read().splitlines()
     assert len(lines) == 1 + 12                                          # header + 2 samplers × 2 strategies × 3 steps
     kept = lines[:-2]; open(tmp_path / 'rows.csv', 'w').write('\n'.join(kept) + '\n')   # as if cut after 10 rows
-    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '6', '--out', str(tmp_path), '--resume')
+    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--steps', '2,3,4', '--n', '6', '--out', str(tmp_path), '--resume')
     assert 'resuming: 10 of 12 rows' in r.stdout
     assert sum(1 for l in r.stdout.splitlines() if 'ms/sample' in l) == 2       # only the two missing rows were run
     rows = list(csv.DictReader(open(tmp_path / 'sampling.csv')))
     assert len(rows) == 12 and open(tmp_path / 'rows.csv').read().splitlines()[:11] == kept
-    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--n', '5', '--out', str(tmp_path), '--resume')
+    r = run('benchmarks/sampling.py', '--run', str(out), '--quick', '--steps', '2,3,4', '--n', '5', '--out', str(tmp_path), '--resume')
     assert 'resuming: 0 of 12 rows' in r.stdout                          # another --n: nothing is reused
 
 def test_checkpoint_coherence(tmp_path):
     """The quick checkpoint check on the shipped demo weights: joint coherence (joint guidance on), then a guidance sweep —
     one line per weight, each with all 6 ordered pairs and their mean."""
     import json
-    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--joint-w', '2',
+    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '3', '--n-joint', '20', '--joint-w', '2',
             '--strategy', 'guidance', '--w', '0,2', '--clf-epochs', '1', '--cache', str(tmp_path))
     joint, *sweep = [json.loads(l) for l in r.stdout.strip().splitlines()]
-    assert joint['joint_w'] == 2 and joint['n_joint'] == 30 and 0 <= joint['joint'] <= 1
+    assert joint['joint_w'] == 2 and joint['n_joint'] == 20 and 0 <= joint['joint'] <= 1
     assert all(0 < joint[f'balance_{m}'] <= 1 for m in ('digit', 'word', 'scene'))
     assert [res['w'] for res in sweep] == [0, 2] and all(res['strategy'] == 'guidance' and res['n'] == 10 for res in sweep)
     for res in sweep:
@@ -69,7 +69,7 @@ def test_checkpoint_coherence(tmp_path):
         sd = torch.load(f, weights_only=True)
         sd['head.weight'], sd['head.bias'] = sd['head.weight'].roll(1, 0), sd['head.bias'].roll(1, 0)
         torch.save(sd, f)
-    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '4', '--joint-w', '2',
+    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '3', '--n-joint', '20', '--joint-w', '2',
             '--strategy', 'guidance', '--w', '0,2', '--clf-epochs', '1', '--cache', str(tmp_path), '--sample-seed', '1',
             '--also', f'{same},{other}')
     lines = [json.loads(l) for l in r.stdout.strip().splitlines()]
@@ -96,7 +96,7 @@ def test_joint_guidance(tiny_run, tmp_path):
 
 def test_gpu_check_runs_on_the_cpu(tmp_path):
     "The prepared CUDA check (benchmarks/gpu_check.sh on a GPU machine) itself runs: here on the CPU with a small network."
-    r = run('benchmarks/gpu_check.py', '--device', 'cpu', '--minutes', '0.1', '--quick', '--out', str(tmp_path))
+    r = run('benchmarks/gpu_check.py', '--device', 'cpu', '--minutes', '0.05', '--quick', '--out', str(tmp_path))
     assert '6 passed, 0 failed' in r.stdout and '| bf16 |' in r.stdout and '| fp32 |' in r.stdout, r.stdout[-2000:]
 
 def test_coherence_trend(tmp_path):
@@ -125,7 +125,7 @@ def test_inference_chunks(tmp_path):
 
 def test_occlusion_probe(tmp_path):
     "The occlusion probe on the demo weights: a row per level, probes in [0, 1], clean digits read far above chance."
-    r = run('benchmarks/occlusion_probe.py', '--levels', '0', '0.5', '--n', '300', '--out', str(tmp_path))
+    r = run('benchmarks/occlusion_probe.py', '--levels', '0', '0.5', '--n', '150', '--out', str(tmp_path))
     rows = list(csv.DictReader(open(tmp_path / 'occlusion_probe.csv')))
     assert [float(x['level']) for x in rows] == [0.0, 0.5] and set(rows[0]) == {'level', 'pixels', 'bottleneck', 'bottleneck_mean'}
     assert all(0 <= float(x[k]) <= 1 for x in rows for k in ('pixels', 'bottleneck', 'bottleneck_mean'))
