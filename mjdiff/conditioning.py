@@ -13,9 +13,9 @@ from .sampling import (SAMPLER, STEPS, check_non_increasing, default_sigmas, get
                              noise_config, prepare_schedule, randn)
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'drop_modalities', 'GuidedDenoiser',
-           'JointGuidedDenoiser', 'MaskedDenoiser', 'estimate_noise_level', 'check_sampling', 'conditional_sample',
-           'joint_sample']
+__all__ = ['GUIDANCE_SIGMA_MIN', 'STRATEGIES', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'drop_modalities',
+           'GuidedDenoiser', 'JointGuidedDenoiser', 'MaskedDenoiser', 'estimate_noise_level', 'check_sampling',
+           'conditional_sample', 'joint_sample']
 
 # %% ../nbs/05a_conditioning.ipynb #c034
 def modality_sigmas(sigmas, layout: Layout, batch: int, *, known: Sequence[str] = (), absent: Sequence[str] = (),
@@ -79,19 +79,30 @@ def drop_modalities(layout: Layout, x: torch.Tensor, sigma: torch.Tensor, drop: 
     s, s_u = pixel_sigma(layout, sigma, known), pixel_sigma(layout, sigma_u, kept)
     return x + ((s_u ** 2 - s ** 2).clamp(min=0).sqrt() * randn(x.shape, generator, x.device)).to(x.dtype), sigma_u
 
+# %% ../nbs/05a_conditioning.ipynb #c043bz
+GUIDANCE_SIGMA_MIN = 0.      # guidance only where the generated modalities' σ exceeds it (0: at every σ)
+
 # %% ../nbs/05a_conditioning.ipynb #c043bx
 class GuidedDenoiser:
-    """Classifier-free guidance: D + w (D − D(σ_A = σ_max)) on the modalities not in `conditions` (names); same
-    contract, `known` passed on."""
-    def __init__(self, denoiser: Callable, conditions: Sequence[str], w: float, generator: torch.Generator):
+    """Classifier-free guidance: D + w (D − D(σ_A = σ_max)) on the modalities not in `conditions` (names), in the rows
+    where their σ exceeds `sigma_min` (the others: D alone, one call); same contract, `known` passed on."""
+    def __init__(self, denoiser: Callable, conditions: Sequence[str], w: float, generator: torch.Generator,
+                 sigma_min: float = GUIDANCE_SIGMA_MIN):
         self.denoiser, self.layout, self.noise = denoiser, denoiser.layout, noise_config(denoiser)
-        self.w, self.generator = w, generator
+        self.w, self.generator, self.sigma_min = w, generator, sigma_min
         self.cond_m = self.layout.modality_mask(conditions)
         self.cond_c = self.layout.channel_mask(conditions).reshape(1, -1, 1, 1)
         self.pixel_known = getattr(denoiser, 'pixel_known', False)
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
+        if self.w == 0: return self.denoiser(x, sigma, *(() if known is None else (known,)))
+        on = sigma[:, ~self.cond_m.to(sigma.device)].amax(1) > self.sigma_min     # rows in the guidance interval
+        if bool(on.all()): return self.guided(x, sigma, known)
+        out = self.denoiser(x, sigma, *(() if known is None else (known,)))
+        if bool(on.any()): out[on] = self.guided(x[on], sigma[on], None if known is None else known[on])
+        return out
+    def guided(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
+        "D_w on every row: the conditional and the conditions-dropped call in one batch."
         kn = () if known is None else (known,)
-        if self.w == 0: return self.denoiser(x, sigma, *kn)
         x_u, sigma_u = drop_modalities(self.layout, x, sigma, self.cond_m, self.noise.sigma_max, self.generator, known)
         if known is not None:
             # dropped conditions: nothing observed
@@ -163,8 +174,8 @@ def _progress(progress: bool, total: int, sampler_kwargs: dict):
     return {**sampler_kwargs, 'callback': callback}, bar
 
 # %% ../nbs/05a_conditioning.ipynb #c048k
-def _check_conditions(denoiser, cond: Mapping[str, torch.Tensor], *, strategy: str, w: float, steps: int, sigmas,
-                      n: int, noise_levels, renoise, masks, check_range: bool) -> tuple[dict, dict, dict]:
+def _check_conditions(denoiser, cond: Mapping[str, torch.Tensor], *, strategy: str, w: float, guidance_sigma_min: float,
+                      steps: int, sigmas, n: int, noise_levels, renoise, masks, check_range: bool) -> tuple[dict, dict, dict]:
     """`conditional_sample`'s arguments checked, each with a one-line error; returns `noise_levels`, `renoise`,
     `masks` as dicts."""
     lay, sigma_max = denoiser.layout, noise_config(denoiser).sigma_max
@@ -188,6 +199,8 @@ def _check_conditions(denoiser, cond: Mapping[str, torch.Tensor], *, strategy: s
     if bad := [v for v in noise_levels.values() if isinstance(v, str) and v != 'auto']:
         raise ValueError(f"noise level {bad[0]!r}: give a number, a [B] tensor or 'auto'")
     if w != 0 and strategy != 'guidance': raise ValueError(f"w = {w} needs strategy 'guidance', not {strategy!r}")
+    if not (isinstance(guidance_sigma_min, (int, float)) and 0 <= guidance_sigma_min < math.inf):
+        raise ValueError(f"guidance_sigma_min = {guidance_sigma_min!r} must be a number ≥ 0 (0: guidance at every σ)")
     if stray := [m for m in [*renoise, *masks] if m not in cond]:
         raise ValueError(f"renoise or masks for {stray}, which are not conditions")
     if renoise and exact_only: raise ValueError(f"renoise needs strategy 'exact' or 'guidance', not {strategy!r}")
@@ -209,7 +222,8 @@ def _check_conditions(denoiser, cond: Mapping[str, torch.Tensor], *, strategy: s
 # %% ../nbs/05a_conditioning.ipynb #c048e
 @torch.no_grad()
 def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, strategy: str = 'exact',
-                       sampler: Callable | str = SAMPLER, sigmas=None, steps: int = STEPS, w: float = 0., n: int = 1,
+                       sampler: Callable | str = SAMPLER, sigmas=None, steps: int = STEPS, w: float = 0.,
+                       guidance_sigma_min: float = GUIDANCE_SIGMA_MIN, n: int = 1,
                        noise_levels: Mapping[str, float | torch.Tensor | str] | None = None, hold: bool = False,
                        renoise: Mapping[str, float] | None = None, masks: Mapping[str, torch.Tensor] | None = None,
                        jump: int = 2, n_resample: int = 4, generator: torch.Generator | None = None,
@@ -220,7 +234,8 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     `n` samples per condition, those of condition `i` at rows `i·n … i·n + n − 1`. `sampler`: a function or a name of
     `SAMPLERS`.
 
-    `strategy` in `STRATEGIES`; `w` the guidance weight; `noise_levels` `{name: s | [B] | 'auto'}` marks noisy
+    `strategy` in `STRATEGIES`; `w` the guidance weight, applied where the generated σ exceeds `guidance_sigma_min`;
+    `noise_levels` `{name: s | [B] | 'auto'}` marks noisy
     conditions
     (exact/guidance; `hold` keeps them at s); `renoise` `{name: s}` raises a condition to noise level s with fresh noise
     (on top of its `noise_levels`) so that it enters at s and is refined with the rest (exact/guidance); `masks`
@@ -231,7 +246,8 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
     Runs without autograd; `progress` shows a bar."""
     lay, noise, sampler = denoiser.layout, noise_config(denoiser), get_sampler(sampler)
     noise_levels, renoise, masks = _check_conditions(
-        denoiser, cond, strategy=strategy, w=w, steps=steps, sigmas=sigmas, n=n, noise_levels=noise_levels,
+        denoiser, cond, strategy=strategy, w=w, guidance_sigma_min=guidance_sigma_min, steps=steps, sigmas=sigmas, n=n,
+        noise_levels=noise_levels,
         renoise=renoise, masks=masks, check_range=check_range)
     if n > 1:                                                         # n samples per condition
         cond = {m: y.repeat_interleave(n, 0) for m, y in cond.items()}
@@ -270,7 +286,7 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
             whole = mk.to(dev).expand(B, lay[m].channels, lay.size, lay.size).flatten(1).all(1)
             if bool(whole.any()): sig[:, whole, lay.names.index(m)] = 0.
         # guided against every condition absent
-        D = GuidedDenoiser(denoiser, list(cond), w, g) if strategy == 'guidance' else denoiser
+        D = GuidedDenoiser(denoiser, list(cond), w, g, guidance_sigma_min) if strategy == 'guidance' else denoiser
         if masks:
             exact = getattr(denoiser, 'pixel_known', False)           # a network that reads the map of observed pixels
             D = MaskedDenoiser(D, obs, seen_masked) if exact else ReplaceDenoiser(D, obs, seen_masked, g)

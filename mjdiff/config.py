@@ -12,7 +12,7 @@ from .networks import UNetConfig
 from .train_config import TrainConfig, from_params, check_fields, micro_batch, POSITIVE, NON_NEGATIVE, AT_LEAST_1
 from .checkpoint import check_device
 from .sampling import SAMPLERS, SAMPLER, STEPS
-from .conditioning import STRATEGIES
+from .conditioning import STRATEGIES, GUIDANCE_SIGMA_MIN
 from .evaluation import CurveConfig
 
 # %% auto #0
@@ -105,6 +105,8 @@ class RunConfig:
     sample_steps: int = STEPS             # its steps
     strategy: str = 'exact'               # replace | repaint | exact | guidance
     guidance: float = 0.0                 # guidance weight w of strategy 'guidance'
+    # its interval: guidance only where the generated modalities' σ exceeds this (0: at every σ)
+    guidance_sigma_min: float = GUIDANCE_SIGMA_MIN
     # joint guidance weight of the joint samples (0: none; needs a per_modality model)
     joint_guidance: float = 0.0
     n_joint: int = 200                    # joint samples
@@ -225,7 +227,7 @@ RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), P_std=POSITIVE, strategy=STR
                  nproc=AT_LEAST_1, curve_pairs=(lambda v: v >= 2, '≥ 2'), curve_cond=NON_NEGATIVE,
                  curve_joint=NON_NEGATIVE,
                  curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, curve_probe=(lambda v: v == 0 or v >= 4, '0 or ≥ 4'),
-                 sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE,
+                 sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE, guidance_sigma_min=NON_NEGATIVE,
                  joint_guidance=NON_NEGATIVE, n_joint=AT_LEAST_1, n_cond=AT_LEAST_1, clf_epochs=AT_LEAST_1,
                  n_robust=AT_LEAST_1,
                  robust_steps=AT_LEAST_1, latent_n=AT_LEAST_1, latent_steps=AT_LEAST_1, align_encoder_depth=(1, 2, 3),

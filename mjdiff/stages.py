@@ -213,10 +213,12 @@ def run_class_maps(cfg: RunConfig, layout: Layout, n_classes: int = 10) -> dict[
 
 # %% ../nbs/09b_stages.ipynb #c015b
 def sampling_kwargs(cfg: RunConfig, strategy: str | None = None, steps: int | None = None) -> dict:
-    "`conditional_sample`'s settings for the run: strategy, sampler, steps, and `w = cfg.guidance` for 'guidance' only."
+    """`conditional_sample`'s settings for the run: strategy, sampler, steps, and for 'guidance' only `w = cfg.guidance`
+    in its interval `cfg.guidance_sigma_min`."""
     strategy = strategy or cfg.strategy
+    guided = strategy == 'guidance'
     return dict(strategy=strategy, sampler=SAMPLERS[cfg.sampler], steps=steps or cfg.sample_steps,
-                w=cfg.guidance if strategy == 'guidance' else 0.0)
+                w=cfg.guidance if guided else 0.0, guidance_sigma_min=cfg.guidance_sigma_min if guided else 0.0)
 
 # %% ../nbs/09b_stages.ipynb #c015e
 def run_curve(cfg: RunConfig, run_dir: str | Path, device=None, verbose: bool = True):
@@ -238,7 +240,7 @@ def run_curve(cfg: RunConfig, run_dir: str | Path, device=None, verbose: bool = 
 # %% ../nbs/09b_stages.ipynb #c017
 # the experiment notebooks, in the order they run
 STAGES = ('train', 'joint_sampling', 'cross_modal', 'latent_space')
-EVAL_SETTINGS = ('steps', 'sampler', 'sample_steps', 'strategy', 'guidance', 'joint_guidance', 'n_joint', 'n_cond',
+EVAL_SETTINGS = ('steps', 'sampler', 'sample_steps', 'strategy', 'guidance', 'guidance_sigma_min', 'joint_guidance', 'n_joint', 'n_cond',
                  'clf_epochs',
                  'robustness', 'n_robust', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos',
                  'robust_steps', 'calib_sigmas',
