@@ -1,8 +1,8 @@
 """Quick coherence check of one checkpoint (e.g. an intermediate `last.pt` of `demo_pretrain`, copied aside, or a milestone of the long runs).
 
-    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--n-joint 3n] [--strategy exact] [--w 0] [--sigma-min 0] [--joint-w 0] [--steps 18] [--cache DIR] [--also DIR,...] [--judge] [--clf-epochs E] [--seed 0] [--sample-seed S]
+    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--n-joint 3n] [--strategy exact] [--w 0] [--sigma-min 0] [--joint-w 0] [--joint-sigma-min 0] [--steps 18] [--cache DIR] [--also DIR,...] [--judge] [--clf-epochs E] [--seed 0] [--sample-seed S]
 
-Joint coherence and class balance (per modality) of `--n-joint` joint samples (default 3·n; 0: none) with joint guidance of weight `--joint-w`, and conditional coherence of every
+Joint coherence and class balance (per modality) of `--n-joint` joint samples (default 3·n; 0: none) with joint guidance of weight `--joint-w` (above σ = `--joint-sigma-min`), and conditional coherence of every
 ordered pair on n held-out conditions per modality (balanced over classes; n = 0: none) with strategy `--strategy` and guidance `--w`
 (applied where the generated σ exceeds `--sigma-min`: guidance in a limited interval), Heun
 sampler, on the data of `--preset` (default: the embedded demo data) with that preset's data settings (`--preset cifar10_mnist_pm_cpu`:
@@ -34,6 +34,7 @@ def main(argv=None):
     ap.add_argument('--strategy', default='exact'); ap.add_argument('--w', type=weights, default=(0.0,), help='guidance weight(s) of the conditionals, e.g. 0,1,2')
     ap.add_argument('--sigma-min', type=float, default=0.0, help="guidance only where the generated modalities' σ exceeds it (0: at every σ)")
     ap.add_argument('--joint-w', type=weights, default=(0.0,), help='joint guidance weight(s) of the joint samples')
+    ap.add_argument('--joint-sigma-min', type=float, default=0.0, help="joint guidance only where σ exceeds it (0: at every σ)")
     ap.add_argument('--cache', default=None, help='default outputs/checkpoint_coherence/<preset>'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--sample-seed', type=int, default=None, help='seed of the conditions and samples (default: --seed)')
     ap.add_argument('--clf-epochs', type=int, default=None, help="evaluation classifiers' epochs (default: the pipeline's)")
@@ -59,10 +60,10 @@ def main(argv=None):
                           **({'judged_by': by} if len(judges) > 1 else {}), 'seconds': round(time.time() - t0)}), flush=True)
     with torch.no_grad():
         for jw in a.joint_w if n_joint else ():
-            parts = layout.split(joint_sample(D, n_joint, steps=a.steps, w=jw, generator=torch.Generator().manual_seed(s)))
+            parts = layout.split(joint_sample(D, n_joint, steps=a.steps, w=jw, guidance_sigma_min=a.joint_sigma_min, generator=torch.Generator().manual_seed(s)))
             for by, c in judges.items():
                 preds = {m: predict(c[m], parts[m]) for m in layout.names}
-                report(by, joint_w=jw, n_joint=n_joint, joint=joint_coherence(preds, maps),
+                report(by, joint_w=jw, **({'joint_sigma_min': a.joint_sigma_min} if a.joint_sigma_min else {}), n_joint=n_joint, joint=joint_coherence(preds, maps),
                        **{f'balance_{m}': class_balance(p, len(maps[m])) for m, p in preds.items()})
         for w in a.w if a.n else ():
             samples = cross_modal_samples(D, held, a.n, s, strategy=a.strategy, sampler=SAMPLERS[SAMPLER], steps=a.steps, w=w,

@@ -112,13 +112,20 @@ class GuidedDenoiser:
 
 # %% ../nbs/05a_conditioning.ipynb #c043b
 class JointGuidedDenoiser:
-    """Joint guidance: D_m + w (D_m − D_m(σ_{k≠m} = σ_max)) for every modality m; M + 1 evaluations in one batched
-    call; same contract."""
-    def __init__(self, denoiser: Callable, w: float, generator: torch.Generator):
+    """Joint guidance: D_m + w (D_m − D_m(σ_{k≠m} = σ_max)) for every modality m, in the rows whose σ exceeds
+    `sigma_min` (the others: D alone); M + 1 evaluations in one batched call; same contract."""
+    def __init__(self, denoiser: Callable, w: float, generator: torch.Generator, sigma_min: float = GUIDANCE_SIGMA_MIN):
         self.denoiser, self.layout, self.noise = denoiser, denoiser.layout, noise_config(denoiser)
-        self.w, self.generator = w, generator
+        self.w, self.generator, self.sigma_min = w, generator, sigma_min
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         if self.w == 0: return self.denoiser(x, sigma)
+        on = sigma.amax(1) > self.sigma_min                             # rows in the guidance interval
+        if bool(on.all()): return self.guided(x, sigma)
+        out = self.denoiser(x, sigma)
+        if bool(on.any()): out[on] = self.guided(x[on], sigma[on])
+        return out
+    def guided(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        "D_w on every row: the joint call and each modality alone in one batch."
         lay, xs, sigmas = self.layout, [x], [sigma]
         for name in lay.names:                                          # modality m alone: the others dropped by noise
             x_m, sigma_m = drop_modalities(lay, x, sigma, ~lay.modality_mask([name]), self.noise.sigma_max,
@@ -299,19 +306,21 @@ def conditional_sample(denoiser: Callable, cond: Mapping[str, torch.Tensor], *, 
 # %% ../nbs/05a_conditioning.ipynb #c048f
 @torch.no_grad()
 def joint_sample(denoiser: Callable, n: int, *, sampler: Callable | str = SAMPLER, sigmas=None, steps: int = STEPS,
-                 w: float = 0.,
+                 w: float = 0., guidance_sigma_min: float = GUIDANCE_SIGMA_MIN,
                  generator: torch.Generator | None = None, device=None, progress: bool = False,
                  **sampler_kwargs) -> torch.Tensor:
     """Draw `n` joint samples `[n, C, H, W]` (float32): all modalities at equal σ, from x = σ_0 ε; `w` > 0: joint
-    guidance. No autograd."""
+    guidance, where σ exceeds `guidance_sigma_min`. No autograd."""
     lay, g, sampler = denoiser.layout, make_generator(generator), get_sampler(sampler)
     check_sampling(w, steps, sigmas)
+    if not (isinstance(guidance_sigma_min, (int, float)) and 0 <= guidance_sigma_min < math.inf):
+        raise ValueError(f"guidance_sigma_min = {guidance_sigma_min!r} must be a number ≥ 0 (0: guidance at every σ)")
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n = {n!r}: the number of joint samples must be a positive integer")
     sigmas = default_sigmas(denoiser, steps, device) if sigmas is None else torch.as_tensor(sigmas, dtype=torch.float64,
                                                                                             device=device)
     x = sigmas[0] * randn((n, lay.channels, lay.size, lay.size), g, device)
-    D = JointGuidedDenoiser(denoiser, w, g) if w else denoiser
+    D = JointGuidedDenoiser(denoiser, w, g, guidance_sigma_min) if w else denoiser
     sampler_kwargs, bar = _progress(progress, len(sigmas) - 1, sampler_kwargs)
     x = sampler(D, x, sigmas, generator=g, **sampler_kwargs)
     if bar is not None: bar.close()

@@ -109,6 +109,8 @@ class RunConfig:
     guidance_sigma_min: float = GUIDANCE_SIGMA_MIN
     # joint guidance weight of the joint samples (0: none; needs a per_modality model)
     joint_guidance: float = 0.0
+    # its interval: joint guidance only where σ exceeds this (0: at every σ)
+    joint_guidance_sigma_min: float = GUIDANCE_SIGMA_MIN
     n_joint: int = 200                    # joint samples
     n_cond: int = 200                     # held-out conditions per ordered pair
     clf_epochs: int = 8                   # epochs of each evaluation classifier
@@ -227,7 +229,7 @@ RUN_RULES = dict(dataset=('demo', 'cifar10_mnist'), P_std=POSITIVE, strategy=STR
                  nproc=AT_LEAST_1, curve_pairs=(lambda v: v >= 2, '≥ 2'), curve_cond=NON_NEGATIVE,
                  curve_joint=NON_NEGATIVE,
                  curve_steps=AT_LEAST_1, curve_w=NON_NEGATIVE, curve_probe=(lambda v: v == 0 or v >= 4, '0 or ≥ 4'),
-                 sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE, guidance_sigma_min=NON_NEGATIVE,
+                 sample_steps=AT_LEAST_1, guidance=NON_NEGATIVE, guidance_sigma_min=NON_NEGATIVE, joint_guidance_sigma_min=NON_NEGATIVE,
                  joint_guidance=NON_NEGATIVE, n_joint=AT_LEAST_1, n_cond=AT_LEAST_1, clf_epochs=AT_LEAST_1,
                  n_robust=AT_LEAST_1,
                  robust_steps=AT_LEAST_1, latent_n=AT_LEAST_1, latent_steps=AT_LEAST_1, align_encoder_depth=(1, 2, 3),

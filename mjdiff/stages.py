@@ -240,7 +240,8 @@ def run_curve(cfg: RunConfig, run_dir: str | Path, device=None, verbose: bool = 
 # %% ../nbs/09b_stages.ipynb #c017
 # the experiment notebooks, in the order they run
 STAGES = ('train', 'joint_sampling', 'cross_modal', 'latent_space')
-EVAL_SETTINGS = ('steps', 'sampler', 'sample_steps', 'strategy', 'guidance', 'guidance_sigma_min', 'joint_guidance', 'n_joint', 'n_cond',
+EVAL_SETTINGS = ('steps', 'sampler', 'sample_steps', 'strategy', 'guidance', 'guidance_sigma_min', 'joint_guidance',
+                 'joint_guidance_sigma_min', 'n_joint', 'n_cond',
                  'clf_epochs',
                  'robustness', 'n_robust', 'robust_strategies', 'robust_noise', 'robust_occlusion', 'robust_typos',
                  'robust_steps', 'calib_sigmas',

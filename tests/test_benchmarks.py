@@ -71,9 +71,10 @@ def test_checkpoint_coherence(tmp_path):
         torch.save(sd, f)
     r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '3', '--n-joint', '20', '--joint-w', '2',
             '--strategy', 'guidance', '--w', '0,2', '--clf-epochs', '1', '--cache', str(tmp_path), '--sample-seed', '1',
-            '--also', f'{same},{other}', '--sigma-min', '1')
+            '--also', f'{same},{other}', '--sigma-min', '1', '--joint-sigma-min', '2')
     lines = [json.loads(l) for l in r.stdout.strip().splitlines()]
-    assert 'sigma_min' not in lines[0] and all(d['sigma_min'] == 1 for d in lines[3:])   # guidance above σ = 1 only
+    assert all(d['joint_sigma_min'] == 2 and 'sigma_min' not in d for d in lines[:3])       # guidance above σ = 2 only
+    assert all(d['sigma_min'] == 1 and 'joint_sigma_min' not in d for d in lines[3:])       # and above σ = 1
     assert {f: f.stat().st_mtime_ns for f in cached} == cached                    # the same classifiers, not retrained
     assert [d['judged_by'] for d in lines] == [str(tmp_path), str(same), str(other)] * 3
     strip = lambda d: {k: v for k, v in d.items() if k not in ('seconds', 'checkpoint', 'judged_by')}

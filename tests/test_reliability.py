@@ -57,11 +57,14 @@ def test_changed_parameter_on_an_existing_run_is_refused(tiny_run, param, key):
 
 def test_evaluation_settings_may_change_and_are_recorded(tiny_run):
     out, _ = tiny_run
-    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', 'n_joint=8', '--param', 'joint_guidance=1', '--stages', 'joint_sampling')
+    r = run_cli('reproduce', '--preset', 'tiny', '--out', str(out), '--param', 'n_joint=8', '--param', 'joint_guidance=1',
+                '--param', 'joint_guidance_sigma_min=1', '--stages', 'joint_sampling')
     assert r.returncode == 0, r.stderr[-2000:]
     rc = json.loads((out / 'run_config.json').read_text())
     assert rc['history'][-1]['changed']['n_joint'] == [20, 8] and rc['history'][-1]['stages'] == ['joint_sampling']
-    assert json.loads((out / 'metrics_joint_sampling.json').read_text())['settings']['n_joint'] == 8
+    assert rc['history'][-1]['changed']['joint_guidance_sigma_min'] == [0.0, 1.0]
+    settings = json.loads((out / 'metrics_joint_sampling.json').read_text())['settings']
+    assert settings['n_joint'] == 8 and settings['joint_guidance_sigma_min'] == 1.0
 
 @pytest.mark.parametrize('args, needle', [
     (['--param', 'steps=2.5'], "parameter 'steps' expects an integer"),
