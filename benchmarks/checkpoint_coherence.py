@@ -1,9 +1,9 @@
 """Quick coherence check of one checkpoint (e.g. an intermediate `last.pt` of `demo_pretrain`, copied aside, or a milestone of the long runs).
 
-    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--n-joint 3n] [--strategy exact] [--w 0] [--sigma-min 0] [--joint-w 0] [--joint-sigma-min 0] [--steps 18] [--cache DIR] [--also DIR,...] [--judge] [--clf-epochs E] [--seed 0] [--sample-seed S]
+    python benchmarks/checkpoint_coherence.py CKPT [--preset demo] [--n 30] [--n-joint 3n] [--strategy exact] [--conditions A,B] [--w 0] [--sigma-min 0] [--joint-w 0] [--joint-sigma-min 0] [--steps 18] [--cache DIR] [--also DIR,...] [--judge] [--clf-epochs E] [--seed 0] [--sample-seed S]
 
 Joint coherence and class balance (per modality) of `--n-joint` joint samples (default 3·n; 0: none) with joint guidance of weight `--joint-w` (above σ = `--joint-sigma-min`), and conditional coherence of every
-ordered pair on n held-out conditions per modality (balanced over classes; n = 0: none) with strategy `--strategy` and guidance `--w`
+ordered pair on n held-out conditions per modality (of `--conditions` only, if given; balanced over classes; n = 0: none) with strategy `--strategy` and guidance `--w`
 (applied where the generated σ exceeds `--sigma-min`: guidance in a limited interval), Heun
 sampler, on the data of `--preset` (default: the embedded demo data) with that preset's data settings (`--preset cifar10_mnist_pm_cpu`:
 CIFAR-10 × MNIST from ../shared/data). `--w` and `--joint-w` take comma-separated lists (a guidance sweep: `--strategy guidance --w 0,1,2,3,4`):
@@ -32,6 +32,7 @@ def main(argv=None):
     ap.add_argument('ckpt'); ap.add_argument('--preset', default='demo', help='whose data and evaluation classifiers'); ap.add_argument('--n', type=int, default=30); ap.add_argument('--steps', type=int, default=STEPS)
     ap.add_argument('--n-joint', type=int, default=None, help='joint samples (default 3·n; 0: none)')
     ap.add_argument('--strategy', default='exact'); ap.add_argument('--w', type=weights, default=(0.0,), help='guidance weight(s) of the conditionals, e.g. 0,1,2')
+    ap.add_argument('--conditions', default='', help='the modalities to condition on, comma-separated (default: each in turn)')
     ap.add_argument('--sigma-min', type=float, default=0.0, help="guidance only where the generated modalities' σ exceeds it (0: at every σ)")
     ap.add_argument('--joint-w', type=weights, default=(0.0,), help='joint guidance weight(s) of the joint samples')
     ap.add_argument('--joint-sigma-min', type=float, default=0.0, help="joint guidance only where σ exceeds it (0: at every σ)")
@@ -53,6 +54,8 @@ def main(argv=None):
     clfs, _ = train_or_load_classifiers(train, held, cache, epochs=a.clf_epochs or cfg.clf_epochs, seed=a.seed, verbose=False)
     judges = {str(cache): clfs, **{str(d): {m: load_classifier(d / 'classifiers' / f'{m}.pt') for m in layout.names} for d in also}}
     if judge: judges['judge'] = {**clfs, **judge}
+    conds = [m for m in a.conditions.split(',') if m] or list(layout.names)
+    if stray := [m for m in conds if m not in layout.names]: ap.error(f"--conditions {','.join(stray)}: not a modality of {list(layout.names)}")
     n_joint = 3 * a.n if a.n_joint is None else a.n_joint
     s = a.seed if a.sample_seed is None else a.sample_seed
     def report(by, **res):
@@ -66,7 +69,7 @@ def main(argv=None):
                 report(by, joint_w=jw, **({'joint_sigma_min': a.joint_sigma_min} if a.joint_sigma_min else {}), n_joint=n_joint, joint=joint_coherence(preds, maps),
                        **{f'balance_{m}': class_balance(p, len(maps[m])) for m, p in preds.items()})
         for w in a.w if a.n else ():
-            samples = cross_modal_samples(D, held, a.n, s, strategy=a.strategy, sampler=SAMPLERS[SAMPLER], steps=a.steps, w=w,
+            samples = cross_modal_samples(D, {m: held[m] for m in conds}, a.n, s, strategy=a.strategy, sampler=SAMPLERS[SAMPLER], steps=a.steps, w=w,
                                           guidance_sigma_min=a.sigma_min)
             for by, c in judges.items():
                 res = pairwise_coherence(layout, samples, c, maps)

@@ -85,6 +85,11 @@ def test_checkpoint_coherence(tmp_path):
     bad = subprocess.run([PY, 'benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--judge'], capture_output=True,
                          text=True, cwd=ROOT, timeout=300)
     assert bad.returncode == 2 and 'no judge is shipped' in bad.stderr
+    r = run('benchmarks/checkpoint_coherence.py', 'mjdiff/assets/demo.pt', '--n', '10', '--steps', '3', '--n-joint', '0',
+            '--strategy', 'guidance', '--w', '2', '--clf-epochs', '1', '--cache', str(tmp_path), '--sample-seed', '1',
+            '--conditions', 'digit', '--sigma-min', '1')
+    one, = [json.loads(l) for l in r.stdout.strip().splitlines()]                       # the digit's conditionals only
+    assert {k: v for k, v in one.items() if '->' in k} == {k: v for k, v in lines[6].items() if k.startswith('digit->')}
 
 def test_joint_guidance(tiny_run, tmp_path):
     "w = 0 and w = 2 on the tiny run: NFE (M + 1 = 4 evaluations per call with guidance), coherence and balance in range."
