@@ -61,7 +61,8 @@ PRESETS.update({
 _FINE_TUNE = dict(steps=100, warmup=1, lr=1e-4, lr_decay=100, eval_every=0, milestone_every=0, n_robust=50,
                   latent_steps=10)
 PRESETS['cifar10_mnist_pm_cpu'] = dict(PRESETS['cifar10_mnist_pretrain'], **_FINE_TUNE, init_from='pretrained',
-                                       strategy='guidance', guidance=2.0, joint_guidance=2.0)
+                                       strategy='guidance', guidance=4.0, guidance_sigma_min=1.0, joint_guidance=3.0,
+                                       joint_guidance_sigma_min=1.0)
 PRESETS['cifar10_mnist_paper_cpu'] = dict(PRESETS['cifar10_mnist_paper_pretrain'], **_FINE_TUNE,
                                           init_from='pretrained:cifar10_mnist_paper')
 
