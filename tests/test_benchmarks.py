@@ -90,6 +90,13 @@ def test_checkpoint_coherence(tmp_path):
             '--conditions', 'digit', '--sigma-min', '1')
     one, = [json.loads(l) for l in r.stdout.strip().splitlines()]                       # the digit's conditionals only
     assert {k: v for k, v in one.items() if '->' in k} == {k: v for k, v in lines[6].items() if k.startswith('digit->')}
+    r = run('benchmarks/guidance_interval.py', 'mjdiff/assets/demo.pt', '--preset', 'demo', '--configs', '2:1:inf,2:1:5', '--n', '10',
+            '--steps', '3', '--clf-epochs', '1', '--cache', str(tmp_path), '--seed', '1')
+    band = [json.loads(l) for l in r.stdout.strip().splitlines()]                    # no judge on the demo: a line per config
+    assert [(d['w'], d['interval']) for d in band] == [(2, [1, 'inf']), (2, [1, 5])]
+    assert {k: v for k, v in band[0].items() if '->' in k} == {k: round(v, 3) for k, v in one.items() if '->' in k}   # no upper end: the library's
+    assert all(0 <= v <= 1 for d in band for k, v in d.items() if '->' in k)
+    assert {f: f.stat().st_mtime_ns for f in cached} == cached                        # the cached classifiers, not retrained
 
 def test_joint_guidance(tiny_run, tmp_path):
     "w = 0 and w = 2 on the tiny run: NFE (M + 1 = 4 evaluations per call with guidance), coherence and balance in range."

@@ -274,11 +274,15 @@ def test_shipped_data_is_read_from_the_run_and_the_weights(tmp_path):
     assert (out['weights']['warm_from'], out['weights']['warmup_steps']) == (600, ck['config']['train']['warmup'])
     assert out['weights']['cpu_hours'] == round(ck['state']['cpu_seconds'] / 3600, 2)
     assert out['finetune'] == {'steps': 100, 'lr': 1e-4} and out['robustness_auc'] == {'noise/calibrated': 0.3}
+    assert out['settings']['guidance_sigma_min'] == 0.0                              # a run from before the interval: at every σ
     assert out['latent']['linear_probe']['bottleneck:photo'] == 0.4467 and out['frechet_distance']['joint'] == fd
     assert out['what'].startswith('The shipped') and out['wall_time_includes'] == 'installation on a fresh clone'
+    rc = json.loads((ev / 'run_config.json').read_text())
+    (ev / 'run_config.json').write_text(json.dumps({**rc, 'guidance_sigma_min': 1.0, 'joint_guidance_sigma_min': 1.0}))
     other = shipped_data.main([str(ev), '--train-run', str(tr), '--run', 'r', '--wall-time', '61', '--machine', 'm', '--weights',
                                str(w), '--out', str(tmp_path / 'c.json'), '--what', 'a candidate', '--wall-time-includes', 'no installation'])
     assert (other['what'], other['wall_time_includes']) == ('a candidate', 'no installation') and other['rows'] == out['rows']
+    assert (other['settings']['guidance_sigma_min'], other['settings']['joint_guidance_sigma_min']) == (1.0, 1.0)
     (tr / 'run_config.json').write_text(json.dumps({'align_modality': 'photo'}))    # another run than the weights'
     with pytest.raises(SystemExit, match='not the run they were exported from'):
         shipped_data.main([str(ev), '--train-run', str(tr), '--run', 'r', '--wall-time', '61', '--machine', 'm',
