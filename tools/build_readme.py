@@ -67,9 +67,9 @@ def cifar_headline(data: Path) -> str:
     acc = j['accuracy']['mirror + one-pixel shifts (the default)']
     o, ours, paper, t = _points(data)[SAME_BUDGET], c['runs']['ours'], c['runs']['paper'], s['targets']
     rows = [
-        [f"ours, shipped, REPA, {s['weights']['pairs']:,} pairs (`{s['command']}`)", *(_b(v) for v in ev[1:4])],
+        [f"ours, shipped, REPA, {s['weights']['pairs']:,} pairs (`{s['command']}`)†", *(_b(v) for v in ev[1:4])],
         [f"the same samples, photos judged by the judge (`mjdiff.judge`, {acc:.3f} held-out)", *ju[1:4]],
-        ["the same weights, guidance w = 2 at every σ (the evaluation before)†", *w2['rows'][0][1:4]],
+        ["the same weights, guidance w = 2 at every σ (the evaluation before)", *w2['rows'][0][1:4]],
         [f"ours, REPA, {s0['weights']['pairs']:,} pairs (the same command, the aligned weights shipped before)", *s0['rows'][0][1:4]],
         [f"ours unaligned, {un['weights']['pairs']:,} pairs (the same command, the unaligned weights shipped before)", *un['rows'][0][1:4]],
         [f"ours unaligned, {SAME_BUDGET:,} pairs (the same command)*", o['joint'], o['digit->photo'], o['photo->digit']],
