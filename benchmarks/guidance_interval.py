@@ -8,7 +8,7 @@ al. 2024), the plain denoiser elsewhere; HI = inf: no upper end, which is what t
 guidance at high σ lost the class here). Conditions: `--n` held-out examples of each modality in `--conditions`
 (balanced over classes, drawn with `--seed`; the pipeline's evaluation draws seed 0, so choose on another), Heun
 `--steps`; scored by the evaluation classifiers cached in `--cache` (trained there once if missing) and,
-on CIFAR-10 × MNIST, by the shipped judge too. Prints one JSON line per config and judge.
+on CIFAR-10 × MNIST, by the shipped judge too. Prints one JSON line per config and judge (its seed and n in it).
 """
 import argparse, json, math, time
 import torch
@@ -27,11 +27,7 @@ class BandedGuidance(C.GuidedDenoiser):
     def __call__(self, x, sigma, known=None):
         if self.w == 0 or self.sigma_hi == math.inf: return super().__call__(x, sigma, known)
         s = sigma[:, ~self.cond_m.to(sigma.device)].amax(1)
-        on = (s > self.sigma_min) & (s <= self.sigma_hi)
-        kn = () if known is None else (known,)
-        out = self.denoiser(x, sigma, *kn)
-        if bool(on.any()): out[on] = self.guided(x[on], sigma[on], None if known is None else known[on])
-        return out
+        return C.guide_in_interval((s > self.sigma_min) & (s <= self.sigma_hi), self.plain, self.guided, x, sigma, known)
 
 
 def configs(text: str) -> list[tuple[float, float, float]]:
@@ -70,7 +66,7 @@ def main(argv=None):
                                           sampler=SAMPLERS[SAMPLER], steps=a.steps, w=w, guidance_sigma_min=lo)
             for by, c in judges.items():
                 res = {k: round(v, 3) for k, v in pairwise_coherence(layout, samples, c, maps).items()}
-                print(json.dumps({'ckpt': a.ckpt, 'seed': a.seed, 'w': w, 'interval': [lo, 'inf' if hi == math.inf else hi],
+                print(json.dumps({'ckpt': a.ckpt, 'seed': a.seed, 'n': a.n, 'w': w, 'interval': [lo, 'inf' if hi == math.inf else hi],
                                   'judged_by': by, **res, 'seconds': round(time.time() - t0)}), flush=True)
     finally: C.GuidedDenoiser = guided
 

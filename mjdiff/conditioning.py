@@ -14,8 +14,8 @@ from .sampling import (SAMPLER, STEPS, check_non_increasing, default_sigmas, get
 
 # %% auto #0
 __all__ = ['GUIDANCE_SIGMA_MIN', 'STRATEGIES', 'modality_sigmas', 'ReplaceDenoiser', 'sample_repaint', 'drop_modalities',
-           'GuidedDenoiser', 'JointGuidedDenoiser', 'MaskedDenoiser', 'estimate_noise_level', 'check_sampling',
-           'conditional_sample', 'joint_sample']
+           'guide_in_interval', 'GuidedDenoiser', 'JointGuidedDenoiser', 'MaskedDenoiser', 'estimate_noise_level',
+           'check_sampling', 'conditional_sample', 'joint_sample']
 
 # %% ../nbs/05a_conditioning.ipynb #c034
 def modality_sigmas(sigmas, layout: Layout, batch: int, *, known: Sequence[str] = (), absent: Sequence[str] = (),
@@ -82,6 +82,15 @@ def drop_modalities(layout: Layout, x: torch.Tensor, sigma: torch.Tensor, drop: 
 # %% ../nbs/05a_conditioning.ipynb #c043bz
 GUIDANCE_SIGMA_MIN = 0.      # guidance only where the generated modalities' σ exceeds it (0: at every σ)
 
+# %% ../nbs/05a_conditioning.ipynb #c043bv
+def guide_in_interval(on: torch.Tensor, plain: Callable, guided: Callable, *args) -> torch.Tensor:
+    """`guided(*args)` on the rows where `on` `[B]` is set, `plain(*args)` on the others: one call of each, and none of
+    either where no row needs it (`None` arguments passed on as `None`)."""
+    if bool(on.all()): return guided(*args)
+    out = plain(*args)
+    if bool(on.any()): out[on] = guided(*(a if a is None else a[on] for a in args))
+    return out
+
 # %% ../nbs/05a_conditioning.ipynb #c043bx
 class GuidedDenoiser:
     """Classifier-free guidance: D + w (D − D(σ_A = σ_max)) on the modalities not in `conditions` (names), in the rows
@@ -94,12 +103,12 @@ class GuidedDenoiser:
         self.cond_c = self.layout.channel_mask(conditions).reshape(1, -1, 1, 1)
         self.pixel_known = getattr(denoiser, 'pixel_known', False)
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
-        if self.w == 0: return self.denoiser(x, sigma, *(() if known is None else (known,)))
+        if self.w == 0: return self.plain(x, sigma, known)
         on = sigma[:, ~self.cond_m.to(sigma.device)].amax(1) > self.sigma_min     # rows in the guidance interval
-        if bool(on.all()): return self.guided(x, sigma, known)
-        out = self.denoiser(x, sigma, *(() if known is None else (known,)))
-        if bool(on.any()): out[on] = self.guided(x[on], sigma[on], None if known is None else known[on])
-        return out
+        return guide_in_interval(on, self.plain, self.guided, x, sigma, known)
+    def plain(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
+        "D alone (no guidance), `known` passed on."
+        return self.denoiser(x, sigma, *(() if known is None else (known,)))
     def guided(self, x: torch.Tensor, sigma: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
         "D_w on every row: the conditional and the conditions-dropped call in one batch."
         kn = () if known is None else (known,)
@@ -120,10 +129,7 @@ class JointGuidedDenoiser:
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         if self.w == 0: return self.denoiser(x, sigma)
         on = sigma.amax(1) > self.sigma_min                             # rows in the guidance interval
-        if bool(on.all()): return self.guided(x, sigma)
-        out = self.denoiser(x, sigma)
-        if bool(on.any()): out[on] = self.guided(x[on], sigma[on])
-        return out
+        return guide_in_interval(on, self.denoiser, self.guided, x, sigma)
     def guided(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         "D_w on every row: the joint call and each modality alone in one batch."
         lay, xs, sigmas = self.layout, [x], [sigma]

@@ -12,7 +12,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['INCEPTION_FILE', 'conditional_coherence', 'joint_coherence', 'coherence_matrix', 'class_balance',
-           'frechet_distance_from_stats', 'frechet_distance', 'robustness_auc', 'kernel_distance', 'inception_features']
+           'coherence_interval', 'frechet_distance_from_stats', 'frechet_distance', 'robustness_auc', 'kernel_distance',
+           'inception_features']
 
 # %% ../nbs/07_metrics.ipynb #c026
 def conditional_coherence(pred_B, cond_labels, class_map_B: Sequence[int] | None = None) -> float:
@@ -52,6 +53,17 @@ def class_balance(pred, n_classes: int = 10) -> float:
     p = np.bincount(np.asarray(pred), minlength=n_classes)[:n_classes] / max(len(pred), 1)
     p = p[p > 0]
     return float(-(p * np.log(p)).sum() / np.log(n_classes))
+
+# %% ../nbs/07_metrics.ipynb #c027b
+def coherence_interval(coherence: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    "Wilson score interval `(low, high)` at `level` of a coherence measured on `n` conditions or joint samples."
+    from scipy.stats import norm
+    if not (isinstance(n, (int, np.integer)) and n > 0): raise ValueError(f"n must be a positive count, got {n!r}")
+    if not 0 <= coherence <= 1: raise ValueError(f"a coherence is a fraction in [0, 1], got {coherence!r}")
+    if not 0 < level < 1: raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    p, z = float(coherence), float(norm.ppf(0.5 + level / 2))
+    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0., centre - half), min(1., centre + half)
 
 # %% ../nbs/07_metrics.ipynb #c029
 def _psd_sqrt(S: np.ndarray) -> np.ndarray:

@@ -93,7 +93,7 @@ def test_checkpoint_coherence(tmp_path):
     r = run('benchmarks/guidance_interval.py', 'mjdiff/assets/demo.pt', '--preset', 'demo', '--configs', '2:1:inf,2:1:5', '--n', '10',
             '--steps', '3', '--clf-epochs', '1', '--cache', str(tmp_path), '--seed', '1')
     band = [json.loads(l) for l in r.stdout.strip().splitlines()]                    # no judge on the demo: a line per config
-    assert [(d['w'], d['interval']) for d in band] == [(2, [1, 'inf']), (2, [1, 5])]
+    assert [(d['w'], d['interval'], d['n'], d['seed']) for d in band] == [(2, [1, 'inf'], 10, 1), (2, [1, 5], 10, 1)]
     assert {k: v for k, v in band[0].items() if '->' in k} == {k: round(v, 3) for k, v in one.items() if '->' in k}   # no upper end: the library's
     assert all(0 <= v <= 1 for d in band for k, v in d.items() if '->' in k)
     assert {f: f.stat().st_mtime_ns for f in cached} == cached                        # the cached classifiers, not retrained
