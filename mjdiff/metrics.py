@@ -62,7 +62,8 @@ def coherence_interval(coherence: float, n: int, level: float = 0.95) -> tuple[f
     if not 0 <= coherence <= 1: raise ValueError(f"a coherence is a fraction in [0, 1], got {coherence!r}")
     if not 0 < level < 1: raise ValueError(f"level must lie in (0, 1), got {level!r}")
     p, z = float(coherence), float(norm.ppf(0.5 + level / 2))
-    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    shrink = 1 + z * z / n
+    centre, half = (p + z * z / (2 * n)) / shrink, z / shrink * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return max(0., centre - half), min(1., centre + half)
 
 # %% ../nbs/07_metrics.ipynb #c029
