@@ -46,31 +46,20 @@ browser-deps: install
 	  || echo "browser-deps: pip install playwright failed; tests/test_browser.py will skip"
 
 # Rebuild the CIFAR-10 × MNIST weights from scratch (preset cifar10_mnist_pretrain, many hours on 2 CPU cores; stopped,
-# the same command resumes it exactly), then strip them to EMA weights. The shipped weights' recipe is two stages.
-# CIFAR_PARAMS: representation alignment of the photo at the middle stage with the cached alignment encoder (trained
-# first, 10-20 CPU-minutes), a constant LR to step 8,000, then a linear cooldown to 0 over 2,000 steps (640,000 pairs).
-# CIFAR_MORE: those EMA weights, exported into a second run (outputs/cifar10_mnist_pretrain_more), trained on with a
-# new optimizer and a 200-step LR warm-up, the step and the running totals going on, to step 12,000, the LR decaying
-# linearly to 0 over the 2,000 (768,000 pairs). PARAMS add to both or override them; CIFAR_MORE= skips the second.
-# The unaligned weights shipped before: CIFAR_PARAMS="steps=32750 lr_decay=5000" CIFAR_MORE=.
+# the same command resumes it exactly), then strip them to EMA weights: tools/cifar_checkpoint.sh, one run per stage.
+# CIFAR_PARAMS, given to every stage: representation alignment of the photo at the middle stage with the cached
+# alignment encoder (trained first, 10-20 CPU-minutes). CIFAR_STAGES, one word per stage (k=v joined by commas): from
+# scratch a constant LR to step 8,000, then a linear cooldown to 0 over 2,000 steps (640,000 pairs); each later stage
+# from the EMA weights of the one before, with a new optimizer and a 200-step LR warm-up, the step and the running
+# totals going on: to step 12,000 decaying linearly to 0 over the 2,000 (768,000 pairs), then to step 13,000 decaying
+# over the 1,000 (832,000 pairs: the shipped weights). PARAMS add to every stage (a stage's own come last).
+# The unaligned weights shipped before: CIFAR_PARAMS= CIFAR_STAGES=steps=32750,lr_decay=5000.
 # cifar-paper-checkpoint: the same for the paper's method (cifar10_mnist_paper_pretrain), whose weights are kept so
 # that its long run survives a lost machine.
-CIFAR_PARAMS ?= align_modality=photo align_encoder=cached align_stage=mid steps=10000 lr_decay=2000
-CIFAR_MORE   ?= steps=12000 lr_decay=2000
-CIFAR_RUN    := outputs/cifar10_mnist_pretrain
+CIFAR_PARAMS ?= align_modality=photo align_encoder=cached align_stage=mid
+CIFAR_STAGES ?= steps=10000,lr_decay=2000 steps=12000,lr_decay=2000 steps=13000,lr_decay=1000
 cifar-checkpoint: install
-	$(BIN)/mjdiff reproduce --preset cifar10_mnist_pretrain --out $(CIFAR_RUN) --stages train $(foreach p,$(CIFAR_PARAMS) $(PARAMS),--param $(p))
-ifeq ($(strip $(CIFAR_MORE)),)
-	$(BIN)/mjdiff export-checkpoint $(CIFAR_RUN)/checkpoints/last.pt mjdiff/assets/cifar10_mnist.pt
-else
-	mkdir -p $(CIFAR_RUN)_more/checkpoints
-	test -f $(CIFAR_RUN)_more/checkpoints/last.pt \
-	  || { $(BIN)/mjdiff export-checkpoint $(CIFAR_RUN)/checkpoints/last.pt $(CIFAR_RUN)/ema_last.pt \
-	       && cp $(CIFAR_RUN)/ema_last.pt $(CIFAR_RUN)_more/from.pt \
-	       && mv $(CIFAR_RUN)_more/from.pt $(CIFAR_RUN)_more/checkpoints/last.pt; }
-	$(BIN)/mjdiff reproduce --preset cifar10_mnist_pretrain --out $(CIFAR_RUN)_more --stages train $(foreach p,$(CIFAR_PARAMS) $(PARAMS) $(CIFAR_MORE),--param $(p))
-	$(BIN)/mjdiff export-checkpoint $(CIFAR_RUN)_more/checkpoints/last.pt mjdiff/assets/cifar10_mnist.pt
-endif
+	MJDIFF=$(BIN)/mjdiff PARAMS="$(CIFAR_PARAMS) $(PARAMS)" tools/cifar_checkpoint.sh outputs/cifar10_mnist_pretrain $(CIFAR_STAGES)
 
 cifar-paper-checkpoint: install
 	$(BIN)/mjdiff reproduce --preset cifar10_mnist_paper_pretrain --out outputs/cifar10_mnist_paper_pretrain --stages train $(foreach p,$(PARAMS),--param $(p))

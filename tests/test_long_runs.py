@@ -1,4 +1,5 @@
-"`tools/long_runs.sh`: the long runs' branches (cooldowns, late study arms) set up from a run's exact state, bad input refused."
+"""`tools/long_runs.sh`: the long runs' branches (cooldowns, late study arms) set up from a run's exact state, bad input refused;
+`tools/cifar_checkpoint.sh` (`make cifar-checkpoint`): the shipped weights' stages chained, resumed, bad stages refused."""
 import os, subprocess, sys
 from pathlib import Path
 import torch
@@ -53,3 +54,35 @@ def test_bad_branches_refused(tmp_path):
     assert not any(tmp_path.iterdir())                                         # nothing set up for a refused branch
     r = long_runs(tmp_path, 'theirs')
     assert r.returncode == 2 and 'unknown run theirs' in r.stderr
+
+def cifar_checkpoint(*stages, **env):
+    "`tools/cifar_checkpoint.sh` with DRY=1: the commands it would run, one per line."
+    e = {**os.environ, 'DRY': '1', 'MJDIFF': 'mj', 'WEIGHTS': 'w.pt', **env}
+    return subprocess.run(['bash', str(ROOT / 'tools' / 'cifar_checkpoint.sh'), *stages], capture_output=True, text=True,
+                          env=e, timeout=60)
+
+def test_cifar_checkpoint_chains_stages(tmp_path):
+    run = tmp_path / 'c'
+    r = cifar_checkpoint(str(run), 'steps=10,lr_decay=2', 'steps=12,lr_decay=2', 'steps=13,lr_decay=1', PARAMS='align_stage=mid lr_decay=9')
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    train = lambda out, *kv: f"mj reproduce --preset cifar10_mnist_pretrain --out {out} --stages train " + ' '.join(f'--param {p}' for p in kv)
+    assert lines[0] == train(run, 'align_stage=mid', 'lr_decay=9', 'steps=10', 'lr_decay=2')      # the stage's own last
+    assert lines[1:6] == [f'mkdir -p {run}_more/checkpoints', f'mj export-checkpoint {run}/checkpoints/last.pt {run}/ema_last.pt',
+                          f'cp {run}/ema_last.pt {run}_more/from.pt', f'mv {run}_more/from.pt {run}_more/checkpoints/last.pt',
+                          train(f'{run}_more', 'align_stage=mid', 'lr_decay=9', 'steps=12', 'lr_decay=2')]
+    assert lines[6:11][1:] == [f'mj export-checkpoint {run}_more/checkpoints/last.pt {run}_more/ema_last.pt',
+                               f'cp {run}_more/ema_last.pt {run}_more2/from.pt', f'mv {run}_more2/from.pt {run}_more2/checkpoints/last.pt',
+                               train(f'{run}_more2', 'align_stage=mid', 'lr_decay=9', 'steps=13', 'lr_decay=1')]
+    assert lines[11:] == [f'mj export-checkpoint {run}_more2/checkpoints/last.pt w.pt'] and not any(tmp_path.iterdir())
+    (tmp_path / 'c_more' / 'checkpoints').mkdir(parents=True); (tmp_path / 'c_more' / 'checkpoints' / 'last.pt').write_bytes(b'x')
+    r = cifar_checkpoint(str(run), 'steps=10', 'steps=12')                 # a stage with a checkpoint resumes it
+    assert r.returncode == 0 and r.stdout.splitlines() == [train(run, 'steps=10'), train(f'{run}_more', 'steps=12'),
+                                                           f'mj export-checkpoint {run}_more/checkpoints/last.pt w.pt'], r.stdout
+
+def test_cifar_checkpoint_refuses_bad_stages(tmp_path):
+    for stages, msg in (((), 'usage'), (('lr=1',), 'names no steps'), (('steps=3,x',), "not 'steps=3,x'"),
+                        (('steps=3', 'lr_decay=2'), "'lr_decay=2' names no steps")):
+        r = cifar_checkpoint(str(tmp_path / 'c'), *stages)
+        assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (stages, r.stderr)
+    assert 'tools/cifar_checkpoint.sh outputs/cifar10_mnist_pretrain $(CIFAR_STAGES)' in (ROOT / 'Makefile').read_text()
