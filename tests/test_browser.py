@@ -103,11 +103,16 @@ def test_demo_notebook_generates_in_the_browser(lab, tmp_path):
                 return await Promise.race([(async () => { await nb.sessionContext.ready;
                     return await window.jupyterapp.commands.execute('notebook:run-all-cells'); })(), late]);
             }"""
-            ok = page.evaluate(run_all)
-            if ok == 'late':
+            ok, seen = page.evaluate(run_all), []
+            if ok == 'late':                                  # what was in the way, kept for the failure message
+                seen = page.locator('.jp-Dialog').all_inner_texts()
+                page.screenshot(path=str(SCREENSHOT.with_name('demo_screenshot_late.png')))
                 for b in page.locator('.jp-Dialog .jp-mod-accept').all(): b.click()
                 ok = page.evaluate(run_all)
-            assert ok != 'late', "the notebook did not start running within 90 s, twice (its kernel session never became ready)"
+            assert ok != 'late', (f"the notebook did not start running within 90 s, twice (its kernel session never became "
+                                  f"ready); dialogs: {seen or 'none'}; kernel status: "
+                                  f"{page.evaluate('() => window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus')}; "
+                                  f"page: {SCREENSHOT.with_name('demo_screenshot_late.png')}\n{lab['log']()}")
             app = page.locator('.mjdiff-app')
             app.wait_for(state='visible')
             assert ok is not False, f"a cell failed:\n{page.locator('.jp-OutputArea').all_inner_texts()}"
