@@ -57,7 +57,7 @@ def test_bad_branches_refused(tmp_path):
 
 def cifar_checkpoint(*stages, **env):
     "`tools/cifar_checkpoint.sh` with DRY=1: the commands it would run, one per line."
-    e = {**os.environ, 'DRY': '1', 'MJDIFF': 'mj', 'WEIGHTS': 'w.pt', **env}
+    e = {**os.environ, 'DRY': '1', 'MJDIFF': 'mj', 'WEIGHTS': 'w.pt', 'PARAMS': '', **env}     # not the caller's PARAMS
     return subprocess.run(['bash', str(ROOT / 'tools' / 'cifar_checkpoint.sh'), *stages], capture_output=True, text=True,
                           env=e, timeout=60)
 
@@ -71,7 +71,7 @@ def test_cifar_checkpoint_chains_stages(tmp_path):
     assert lines[1:6] == [f'mkdir -p {run}_more/checkpoints', f'mj export-checkpoint {run}/checkpoints/last.pt {run}/ema_last.pt',
                           f'cp {run}/ema_last.pt {run}_more/from.pt', f'mv {run}_more/from.pt {run}_more/checkpoints/last.pt',
                           train(f'{run}_more', 'align_stage=mid', 'lr_decay=9', 'steps=12', 'lr_decay=2')]
-    assert lines[6:11][1:] == [f'mj export-checkpoint {run}_more/checkpoints/last.pt {run}_more/ema_last.pt',
+    assert lines[6:11] == [f'mkdir -p {run}_more2/checkpoints', f'mj export-checkpoint {run}_more/checkpoints/last.pt {run}_more/ema_last.pt',
                                f'cp {run}_more/ema_last.pt {run}_more2/from.pt', f'mv {run}_more2/from.pt {run}_more2/checkpoints/last.pt',
                                train(f'{run}_more2', 'align_stage=mid', 'lr_decay=9', 'steps=13', 'lr_decay=1')]
     assert lines[11:] == [f'mj export-checkpoint {run}_more2/checkpoints/last.pt w.pt'] and not any(tmp_path.iterdir())
@@ -82,7 +82,7 @@ def test_cifar_checkpoint_chains_stages(tmp_path):
 
 def test_cifar_checkpoint_refuses_bad_stages(tmp_path):
     for stages, msg in (((), 'usage'), (('lr=1',), 'names no steps'), (('steps=3,x',), "not 'steps=3,x'"),
-                        (('steps=3', 'lr_decay=2'), "'lr_decay=2' names no steps")):
+                        (('steps=3', 'lr_decay=2'), "'lr_decay=2' names no steps"), (('steps=3,lr=1 x',), 'has no spaces')):
         r = cifar_checkpoint(str(tmp_path / 'c'), *stages)
         assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (stages, r.stderr)
     assert 'tools/cifar_checkpoint.sh outputs/cifar10_mnist_pretrain $(CIFAR_STAGES)' in (ROOT / 'Makefile').read_text()

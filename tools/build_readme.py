@@ -60,16 +60,18 @@ SAME_BUDGET = 1120000        # ours at the budget closest to the paper's method'
 
 def cifar_headline(data: Path) -> str:
     """CIFAR-10 × MNIST: the shipped (aligned) weights (both judges), the aligned ones shipped before them under the same
-    evaluation, the unaligned ones shipped before those, ours at the paper's budget, the paper's method, from scratch."""
+    evaluation on the same machine (the same evaluation classifiers), the unaligned ones shipped before those, ours at the paper's budget, the paper's method, from scratch."""
     s, s1, un, j, pp, c = (_load(data, n) for n in ('cifar_shipped', 'cifar_shipped_768k', 'cifar_unaligned', 'judge',
                                                     'cifar_paper_1m', 'cifar_120k'))
     ev, ju = s['rows']
+    here = next(l for l in _load(data, 'cifar_same_machine')['lines'] if l['label'].startswith(f"{s1['weights']['pairs']:,} pairs"))
     acc = j['accuracy']['mirror + one-pixel shifts (the default)']
     o, ours, paper, t, it = _points(data)[SAME_BUDGET], c['runs']['ours'], c['runs']['paper'], s['targets'], s['issue_targets']
     rows = [
         [f"ours, shipped, REPA, {s['weights']['pairs']:,} pairs (`{s['command']}`)†", *(_b(v) for v in ev[1:4])],
         [f"the same samples, photos judged by the judge (`mjdiff.judge`, {acc:.3f} held-out)", *ju[1:4]],
-        [f"ours, REPA, {s1['weights']['pairs']:,} pairs (the same command, the weights shipped before)†", *s1['rows'][0][1:4]],
+        [f"ours, REPA, {s1['weights']['pairs']:,} pairs (the same command and machine, the weights shipped before)†",
+         *(f'{v:.3f}' for v in (here['joint_coherence'], *(here['conditional_coherence'][k] for k in ('digit->photo', 'photo->digit'))))],
         [f"ours unaligned, {un['weights']['pairs']:,} pairs (the same command, the unaligned weights shipped before)", *un['rows'][0][1:4]],
         [f"ours unaligned, {SAME_BUDGET:,} pairs (the same command)*", o['joint'], o['digit->photo'], o['photo->digit']],
         [f"paper (`shared` σ, `replace`), {pp['weights']['pairs']:,} pairs (`{pp['command']}`)*",

@@ -10,11 +10,12 @@
 #   WEIGHTS   where the EMA weights go (default mjdiff/assets/cifar10_mnist.pt)
 #   MJDIFF    the mjdiff command (default .venv/bin/mjdiff)
 #   DRY=1     print the commands, run nothing
-set -euo pipefail
+set -euo pipefail -f                  # -f: a k=v is never taken for a file pattern
 [ $# -ge 2 ] || { echo "usage: tools/cifar_checkpoint.sh RUN STAGE [STAGE ...] (a stage: k=v,k=v)" >&2; exit 2; }
 run=$1; shift
 MJ=${MJDIFF:-.venv/bin/mjdiff}; WEIGHTS=${WEIGHTS:-mjdiff/assets/cifar10_mnist.pt}
 for stage in "$@"; do
+  [[ $stage != *[[:space:]]* ]] || { echo "cifar_checkpoint: a stage has no spaces (k=v joined by commas), not '$stage'" >&2; exit 2; }
   IFS=',' read -ra kvs <<< "$stage"
   for kv in ${kvs[@]+"${kvs[@]}"}; do
     [[ $kv == ?*=?* ]] || { echo "cifar_checkpoint: a stage is k=v joined by commas, not '$stage'" >&2; exit 2; }
