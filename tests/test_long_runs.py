@@ -68,13 +68,13 @@ def test_cifar_checkpoint_chains_stages(tmp_path):
     lines = r.stdout.splitlines()
     train = lambda out, *kv: f"mj reproduce --preset cifar10_mnist_pretrain --out {out} --stages train " + ' '.join(f'--param {p}' for p in kv)
     assert lines[0] == train(run, 'align_stage=mid', 'lr_decay=9', 'steps=10', 'lr_decay=2')      # the stage's own last
-    assert lines[1:6] == [f'mkdir -p {run}_more/checkpoints', f'mj export-checkpoint {run}/checkpoints/last.pt {run}/ema_last.pt',
-                          f'cp {run}/ema_last.pt {run}_more/from.pt', f'mv {run}_more/from.pt {run}_more/checkpoints/last.pt',
+    assert lines[1:5] == [f'mkdir -p {run}_more/checkpoints', f'mj export-checkpoint {run}/checkpoints/last.pt {run}_more/from.pt',
+                          f'mv {run}_more/from.pt {run}_more/checkpoints/last.pt',
                           train(f'{run}_more', 'align_stage=mid', 'lr_decay=9', 'steps=12', 'lr_decay=2')]
-    assert lines[6:11] == [f'mkdir -p {run}_more2/checkpoints', f'mj export-checkpoint {run}_more/checkpoints/last.pt {run}_more/ema_last.pt',
-                               f'cp {run}_more/ema_last.pt {run}_more2/from.pt', f'mv {run}_more2/from.pt {run}_more2/checkpoints/last.pt',
-                               train(f'{run}_more2', 'align_stage=mid', 'lr_decay=9', 'steps=13', 'lr_decay=1')]
-    assert lines[11:] == [f'mj export-checkpoint {run}_more2/checkpoints/last.pt w.pt'] and not any(tmp_path.iterdir())
+    assert lines[5:9] == [f'mkdir -p {run}_more2/checkpoints', f'mj export-checkpoint {run}_more/checkpoints/last.pt {run}_more2/from.pt',
+                          f'mv {run}_more2/from.pt {run}_more2/checkpoints/last.pt',
+                          train(f'{run}_more2', 'align_stage=mid', 'lr_decay=9', 'steps=13', 'lr_decay=1')]
+    assert lines[9:] == [f'mj export-checkpoint {run}_more2/checkpoints/last.pt w.pt'] and not any(tmp_path.iterdir())
     (tmp_path / 'c_more' / 'checkpoints').mkdir(parents=True); (tmp_path / 'c_more' / 'checkpoints' / 'last.pt').write_bytes(b'x')
     r = cifar_checkpoint(str(run), 'steps=10', 'steps=12')                 # a stage with a checkpoint resumes it
     assert r.returncode == 0 and r.stdout.splitlines() == [train(run, 'steps=10'), train(f'{run}_more', 'steps=12'),

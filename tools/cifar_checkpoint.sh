@@ -25,12 +25,12 @@ done
 do_() { if [ -n "${DRY:-}" ]; then echo "$*"; else "$@"; fi; }
 k=0; prev=
 for stage in "$@"; do
-  k=$((k + 1)); here=$run; [ $k -eq 1 ] || here=${run}_more$([ $k -eq 2 ] || echo $((k - 1)))
+  k=$((k + 1))
+  case $k in 1) here=$run ;; 2) here=${run}_more ;; *) here=${run}_more$((k - 1)) ;; esac
   if [ -n "$prev" ] && [ ! -f "$here/checkpoints/last.pt" ]; then    # from the stage before's EMA weights
     do_ mkdir -p "$here/checkpoints"
-    do_ "$MJ" export-checkpoint "$prev/checkpoints/last.pt" "$prev/ema_last.pt"
-    do_ cp "$prev/ema_last.pt" "$here/from.pt"                        # then renamed: never a half-copied checkpoint
-    do_ mv "$here/from.pt" "$here/checkpoints/last.pt"
+    do_ "$MJ" export-checkpoint "$prev/checkpoints/last.pt" "$here/from.pt"   # then renamed into place: the run starts
+    do_ mv "$here/from.pt" "$here/checkpoints/last.pt"                        # from a whole file or none
   fi
   params=()
   for kv in ${PARAMS:-} ${stage//,/ }; do params+=(--param "$kv"); done
